@@ -1,0 +1,94 @@
+// Package config loads and validates one environment's reload table: the YAML
+// file under config/ that a BI admin edits and a reviewer approves.
+//
+// Loading is a pure function over bytes. It is strict (unknown keys are
+// errors), reports every problem at once with file, line and field, and
+// applies every default in one place, so that the stacks never see a value
+// that CloudFormation or EventBridge Scheduler would reject at deploy time.
+// This package must not import the CDK: its tests run in seconds.
+package config
+
+// Config is one environment's validated configuration, with every default
+// applied.
+type Config struct {
+	// Name is the environment's name, taken from the file's base name
+	// without its extension (config/prod.yaml is "prod"). It names the
+	// stacks, so it is validated as a CloudFormation stack name part.
+	Name string
+	// Path is the file the configuration was read from, as the caller gave
+	// it. It appears in messages only, never in templates, so that the same
+	// file synthesizes the same templates from any directory.
+	Path string
+
+	// TenantURL is the Qlik Cloud tenant's base URL: https, no path, no
+	// query, no trailing slash (a trailing slash in the file is removed).
+	TenantURL string
+	// Account and Region pin the stacks' environment when both are set.
+	// Either alone is an error; neither leaves the stacks environment
+	// agnostic.
+	Account string
+	Region  string
+	// Timezone is the default IANA time zone of the rows (default "UTC").
+	Timezone string
+	// AlarmEmail, when set, subscribes this address to the alarm topic.
+	AlarmEmail string
+
+	// FlexibleWindowMinutes is the default flexible time window of the rows
+	// in minutes: 0 (the default) means OFF, exactly on time; 1 to 1440 lets
+	// EventBridge Scheduler spread invocations over that many minutes.
+	FlexibleWindowMinutes int
+	// ReservedConcurrency caps how many reload functions run at once. 0 (the
+	// default) leaves it unset, so the account's unreserved pool is used.
+	ReservedConcurrency int
+	// ScheduleStacks is how many stacks the schedules are spread over
+	// (default 1). Rows are assigned by a hash of their name (see
+	// StackIndex), so adding, removing or reordering rows never moves
+	// another row; changing ScheduleStacks does.
+	ScheduleStacks int
+	// LogRetentionDays is the function's log retention in days (default
+	// 90). It must be one of the values CloudWatch Logs accepts.
+	LogRetentionDays int
+	// ExistingSecretArn, when set, is the complete ARN (with its six
+	// character suffix) of a Secrets Manager secret that already holds the
+	// Qlik credential; no secret is created then.
+	ExistingSecretArn string
+	// KMSKeyArn, when set, is the ARN of the customer-managed KMS key that
+	// encrypts the secret: the created secret uses it, and the function may
+	// decrypt with it through Secrets Manager only.
+	KMSKeyArn string
+
+	// Reloads holds the rows in file order. File order carries no meaning:
+	// nothing in the templates depends on it.
+	Reloads []Reload
+}
+
+// Reload is one row of the table: one EventBridge Scheduler schedule that
+// starts one Qlik reload, with every default resolved.
+type Reload struct {
+	// Name is the row's identity: unique, lowercase letters, digits and
+	// single hyphens, at most 64 characters. Construct IDs derive from it.
+	Name string
+	// AppID is the Qlik app's GUID, lowercase.
+	AppID string
+	// Schedule is the expression as written: cron(...), rate(...) or at(...).
+	Schedule string
+	// Timezone is the effective IANA time zone: the row's own, else the
+	// file's default.
+	Timezone string
+	// Enabled is false when the schedule is kept but DISABLED (default true).
+	Enabled bool
+	// Partial, when not nil, is passed to the reload as "partial".
+	Partial *bool
+	// Description is free text for people (at most 512 characters).
+	Description string
+	// FlexibleWindowMinutes is the effective flexible time window: the
+	// row's own, else the file's default; 0 is OFF.
+	FlexibleWindowMinutes int
+	// Weight, when not 0, is the reload's queue weight, 1 to 10.
+	Weight int
+	// Variables, when not empty, are passed to the reload (at most 20; names
+	// and values at most 256 characters).
+	Variables map[string]string
+	// Line is the row's line in the file, for messages.
+	Line int
+}
