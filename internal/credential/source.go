@@ -1,0 +1,254 @@
+package credential
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/clock"
+	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/qlik"
+)
+
+// SecretReader is the one Secrets Manager call the Source needs;
+// *secretsmanager.Client implements it.
+type SecretReader interface {
+	GetSecretValue(ctx context.Context, in *secretsmanager.GetSecretValueInput, optFns ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error)
+}
+
+// TokenExchanger exchanges an OAuth client for an access token;
+// *qlik.Client implements it.
+type TokenExchanger interface {
+	ClientCredentialsToken(ctx context.Context, clientID, clientSecret string) (*qlik.Token, error)
+}
+
+// DefaultTTL is how long a Source keeps the secret when no WithTTL option
+// is given.
+const DefaultTTL = 5 * time.Minute
+
+// maxRefreshMargin is how long before its expiry an access token is
+// replaced; a token that lives less than twice as long is replaced at half
+// its life.
+const maxRefreshMargin = 5 * time.Minute
+
+// fallbackTokenLifetime is assumed when the token response says neither
+// expires_in nor expires_at: short, so a wrong guess costs little.
+const fallbackTokenLifetime = 5 * time.Minute
+
+// Option configures a Source.
+type Option func(*Source) error
+
+// WithTTL sets how long the secret is kept after a successful read. Zero
+// reads it on every invocation (access tokens are still cached).
+func WithTTL(d time.Duration) Option {
+	return func(s *Source) error {
+		if d < 0 {
+			return fmt.Errorf("secret TTL %s: must not be negative", d)
+		}
+		s.ttl = d
+		return nil
+	}
+}
+
+// WithClock sets the clock that ages the cached secret and token.
+func WithClock(c clock.Clock) Option {
+	return func(s *Source) error {
+		if c == nil {
+			return errors.New("nil clock")
+		}
+		s.clock = c
+		return nil
+	}
+}
+
+// WithLogger sets the logger for reads of the secret and token refreshes.
+func WithLogger(l *slog.Logger) Option {
+	return func(s *Source) error {
+		if l != nil {
+			s.logger = l
+		}
+		return nil
+	}
+}
+
+// Source produces bearer tokens from the secret. It is safe for concurrent
+// use; concurrent callers share one read of the secret and one token
+// exchange.
+type Source struct {
+	secrets   SecretReader
+	secretID  string
+	exchanger TokenExchanger
+	ttl       time.Duration
+	clock     clock.Clock
+	logger    *slog.Logger
+
+	mu      sync.Mutex
+	cred    Credential
+	readAt  time.Time
+	hasCred bool
+
+	token        string
+	tokenFor     [sha256.Size]byte
+	tokenRefresh time.Time
+}
+
+// NewSource returns a Source for the secret secretID (a name or ARN). It
+// makes no call: the secret is read when a token is first needed.
+// exchanger may be nil when the secret will never hold an OAuth client.
+func NewSource(secrets SecretReader, secretID string, exchanger TokenExchanger, opts ...Option) (*Source, error) {
+	if secrets == nil {
+		return nil, errors.New("credential source: nil secret reader")
+	}
+	if secretID == "" {
+		return nil, errors.New("credential source: empty secret id")
+	}
+	s := &Source{
+		secrets:   secrets,
+		secretID:  secretID,
+		exchanger: exchanger,
+		ttl:       DefaultTTL,
+		clock:     clock.System(),
+		logger:    slog.New(slog.DiscardHandler),
+	}
+	for _, opt := range opts {
+		if err := opt(s); err != nil {
+			return nil, fmt.Errorf("credential source: %w", err)
+		}
+	}
+	return s, nil
+}
+
+// SecretID returns the secret's name or ARN, for messages.
+func (s *Source) SecretID() string { return s.secretID }
+
+// Kind returns the kind of the credential read last, or 0 before the first
+// successful read.
+func (s *Source) Kind() Kind {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cred.kind
+}
+
+// Token returns the bearer token for the next request: the API key, or a
+// cached access token of the OAuth client, fetching either as needed.
+func (s *Source) Token(ctx context.Context) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cred, err := s.credentialLocked(ctx)
+	if err != nil {
+		return "", err
+	}
+	if cred.kind == KindAPIKey {
+		return cred.apiKey, nil
+	}
+	fingerprint := sha256.Sum256([]byte(cred.clientID + "\x00" + cred.clientSecret))
+	now := s.clock.Now()
+	if s.token != "" && s.tokenFor == fingerprint && now.Before(s.tokenRefresh) {
+		return s.token, nil
+	}
+	if s.exchanger == nil {
+		return "", errors.New("the secret holds an OAuth client but no token exchanger is configured")
+	}
+	tok, err := s.exchanger.ClientCredentialsToken(ctx, cred.clientID, cred.clientSecret)
+	if err != nil {
+		var ae *qlik.APIError
+		if errors.As(err, &ae) {
+			switch ae.StatusCode {
+			case http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden:
+				// A rejected client may be a stale secret: read it again next
+				// time rather than keep the rejected values for a TTL.
+				s.hasCred = false
+				return "", &OAuthError{SecretID: s.secretID, ClientID: cred.clientID, StatusCode: ae.StatusCode, Err: err}
+			}
+		}
+		return "", fmt.Errorf("get an OAuth access token for client %q: %w", cred.clientID, err)
+	}
+	lifetime := tokenLifetime(tok, now)
+	s.token = tok.AccessToken
+	s.tokenFor = fingerprint
+	s.tokenRefresh = now.Add(lifetime - min(maxRefreshMargin, lifetime/2))
+	s.logger.InfoContext(ctx, "fetched an OAuth access token",
+		"clientId", cred.clientID, "expiresInSeconds", int64(lifetime/time.Second))
+	return s.token, nil
+}
+
+func tokenLifetime(tok *qlik.Token, now time.Time) time.Duration {
+	if tok.ExpiresIn > 0 {
+		return time.Duration(tok.ExpiresIn) * time.Second
+	}
+	if t, err := time.Parse(time.RFC3339Nano, tok.ExpiresAt); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return fallbackTokenLifetime
+}
+
+// InvalidateToken drops token, which Qlik rejected with 401, together with
+// the cached secret, so that the next Token call reads the secret again
+// (and exchanges the OAuth client for a new access token). A token that is
+// no longer the current one is ignored: another request already replaced
+// it.
+func (s *Source) InvalidateToken(token string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.token != "" && s.token == token:
+		s.token = ""
+		s.hasCred = false
+	case s.hasCred && s.cred.kind == KindAPIKey && s.cred.apiKey == token:
+		s.hasCred = false
+	}
+}
+
+func (s *Source) credentialLocked(ctx context.Context) (Credential, error) {
+	now := s.clock.Now()
+	if s.hasCred && now.Sub(s.readAt) < s.ttl {
+		return s.cred, nil
+	}
+	out, err := s.secrets.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: &s.secretID})
+	if err != nil {
+		return Credential{}, s.readError(err)
+	}
+	if out.SecretString == nil {
+		return Credential{}, &SecretError{SecretID: s.secretID, Reason: ReasonFormat, Problem: "it holds binary data (SecretBinary), not a string"}
+	}
+	cred, err := Parse(*out.SecretString)
+	switch {
+	case errors.Is(err, errPlaceholder):
+		return Credential{}, &SecretError{SecretID: s.secretID, Reason: ReasonPlaceholder}
+	case err != nil:
+		return Credential{}, &SecretError{SecretID: s.secretID, Reason: ReasonFormat, Problem: err.Error()}
+	}
+	s.cred, s.readAt, s.hasCred = cred, now, true
+	s.logger.InfoContext(ctx, "read the Qlik credential from Secrets Manager",
+		"secretId", s.secretID, "credentialKind", cred.kind.String())
+	return cred, nil
+}
+
+func (s *Source) readError(err error) error {
+	e := &SecretError{SecretID: s.secretID, Reason: ReasonUnavailable, Err: err}
+	var notFound *types.ResourceNotFoundException
+	var decrypt *types.DecryptionFailure
+	var invalid *types.InvalidRequestException
+	var api smithy.APIError
+	switch {
+	case errors.As(err, &notFound):
+		e.Reason = ReasonNotFound
+	case errors.As(err, &decrypt):
+		e.Reason = ReasonDecryption
+	case errors.As(err, &invalid):
+		// GetSecretValue answers InvalidRequestException for a secret that
+		// is scheduled for deletion: for the operator, it is gone.
+		e.Reason = ReasonNotFound
+	case errors.As(err, &api) && api.ErrorCode() == "AccessDeniedException":
+		e.Reason = ReasonAccessDenied
+	}
+	return e
+}
