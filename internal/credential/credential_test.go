@@ -200,13 +200,49 @@ func TestInvalidateTokenRereadsTheSecret(t *testing.T) {
 	}
 	sm.set("new-" + apiKey)
 	src.InvalidateToken(apiKey)
-	src.InvalidateToken(apiKey) // a second 401 from a concurrent request
+	if _, err := src.Token(ctx); err != nil {
+		t.Fatal(err)
+	}
+	src.InvalidateToken(apiKey) // a late 401 from a request sent with the old key
 	tok, err := src.Token(ctx)
 	if err != nil || tok != "new-"+apiKey {
 		t.Fatalf("Token = %q, %v; want the new key", tok, err)
 	}
 	if got := sm.count(); got != 2 {
 		t.Errorf("reads = %d, want 2", got)
+	}
+}
+
+func TestConcurrent401sReadTheSecretOnce(t *testing.T) {
+	clk := clock.NewFake(time.Now())
+	sm := &secrets{value: apiKey}
+	src := newSource(t, sm, nil, clk)
+	ctx := context.Background()
+	if _, err := src.Token(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// Two requests sent together with a key Qlik no longer accepts: the
+	// first 401 re-reads the secret (still the same key), the second,
+	// arriving after that read, must not read it a third time.
+	src.InvalidateToken(apiKey)
+	if _, err := src.Token(ctx); err != nil {
+		t.Fatal(err)
+	}
+	src.InvalidateToken(apiKey)
+	if _, err := src.Token(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := sm.count(); got != 2 {
+		t.Errorf("reads = %d, want 2", got)
+	}
+	// A 401 in a later invocation does read it again.
+	clk.Advance(time.Minute)
+	src.InvalidateToken(apiKey)
+	if _, err := src.Token(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := sm.count(); got != 3 {
+		t.Errorf("reads after a later 401 = %d, want 3", got)
 	}
 }
 

@@ -98,7 +98,16 @@ type Source struct {
 	token        string
 	tokenFor     [sha256.Size]byte
 	tokenRefresh time.Time
+
+	lastInvalidated [sha256.Size]byte
+	invalidatedAt   time.Time
 }
+
+// duplicateInvalidation is how long a second 401 for the same token is
+// ignored: it comes from a request sent at the same time as the first
+// (the handler asks for the app and its reloads at once), and a second read
+// of the secret so soon would only repeat the first.
+const duplicateInvalidation = 10 * time.Second
 
 // NewSource returns a Source for the secret secretID (a name or ARN). It
 // makes no call: the secret is read when a token is first needed.
@@ -193,11 +202,17 @@ func tokenLifetime(tok *qlik.Token, now time.Time) time.Duration {
 // InvalidateToken drops token, which Qlik rejected with 401, together with
 // the cached secret, so that the next Token call reads the secret again
 // (and exchanges the OAuth client for a new access token). A token that is
-// no longer the current one is ignored: another request already replaced
-// it.
+// no longer the current one is ignored, and so is the same token again
+// within ten seconds: another request already had it replaced.
 func (s *Source) InvalidateToken(token string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	now := s.clock.Now()
+	sum := sha256.Sum256([]byte(token))
+	if sum == s.lastInvalidated && now.Sub(s.invalidatedAt) < duplicateInvalidation {
+		return
+	}
+	s.lastInvalidated, s.invalidatedAt = sum, now
 	switch {
 	case s.token != "" && s.token == token:
 		s.token = ""

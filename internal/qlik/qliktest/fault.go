@@ -15,6 +15,7 @@ type Fault struct {
 	hang          bool
 	drop          bool
 	afterHandling bool
+	sideEffect    func()
 }
 
 // RateLimited is Qlik's rate-limit 429: a Retry-After header with whole
@@ -59,7 +60,18 @@ func (f Fault) AfterHandling() Fault {
 	return f
 }
 
+// WithSideEffect returns a copy of f that runs fn when the fault is met,
+// before the answer: a test can change the tenant at that exact moment (add
+// the reload another trigger queued, break the next request).
+func (f Fault) WithSideEffect(fn func()) Fault {
+	f.sideEffect = fn
+	return f
+}
+
 func (t *Tenant) serveFault(w http.ResponseWriter, r *http.Request, f Fault) {
+	if f.sideEffect != nil {
+		f.sideEffect()
+	}
 	switch {
 	case f.hang:
 		select {
