@@ -1,10 +1,12 @@
 // Package config loads and validates one environment's reload table: the YAML
 // file under config/ that a BI admin edits and a reviewer approves.
 //
-// Loading is a pure function over bytes. It is strict (unknown keys are
-// errors), reports every problem at once with file, line and field, and
-// applies every default in one place, so that the stacks never see a value
-// that CloudFormation or EventBridge Scheduler would reject at deploy time.
+// Loading (Load, LoadFile) is a pure function over bytes. It is strict
+// (unknown keys are errors), reports every problem at once with file, line
+// and field (Problems), and applies every default in one place, so that the
+// stacks never see a value that CloudFormation or EventBridge Scheduler would
+// reject at deploy time. config/schema.json describes the same file for
+// editors; a test keeps the two in agreement.
 // This package must not import the CDK: its tests run in seconds.
 package config
 
@@ -87,8 +89,10 @@ type Reload struct {
 	// Weight, when not 0, is the reload's queue weight, 1 to 10.
 	Weight int
 	// Variables, when not empty, are passed to the reload (at most 20; names
-	// and values at most 256 characters).
+	// and values at most 256 characters). Each value is the text as written
+	// in the file, so year: 2024 is "2024". It is nil when the row sets none
+	// or an empty mapping.
 	Variables map[string]string
-	// Line is the row's line in the file, for messages.
+	// Line is the line of the row's first key in the file, for messages.
 	Line int
 }

@@ -1,0 +1,568 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+)
+
+// invalidFiles lists one file per rule under testdata/invalid with the exact
+// lines an admin reads, each written after the file's path. schema marks
+// the files whose rule config/schema.json can express too, so that an
+// editor flags them before a synth does (see TestSchemaAgreesWithLoader).
+var invalidFiles = []struct {
+	file   string
+	want   []string
+	schema bool
+}{
+	// The file as a whole.
+	{file: "syntax.yaml", want: []string{
+		":4: invalid YAML: sequence end token ']' not found",
+	}},
+	{file: "empty.yaml", schema: true, want: []string{
+		":1: the file is empty; it needs at least tenantUrl and reloads",
+	}},
+	{file: "not-a-mapping.yaml", schema: true, want: []string{
+		":1: the file must be a mapping of settings (tenantUrl: ..., reloads: ...), not a list",
+	}},
+	{file: "two-documents.yaml", want: []string{
+		":7: the file holds more than one YAML document; keep one and remove the --- line",
+	}},
+	{file: "bad_name.yaml", want: []string{
+		`: the file name gives the environment name "bad_name", which must start with a letter and hold only letters, digits and hyphens, since it becomes part of the stack names; rename the file, for example to bad-name.yaml`,
+	}},
+	{file: "environment-name-longer-than-forty-characters.yaml", want: []string{
+		`: the file name gives the environment name "environment-name-longer-than-forty-characters", which is 45 characters; the limit is 40, since it becomes part of the stack names; rename the file`,
+	}},
+	{file: "missing-tenant-url.yaml", schema: true, want: []string{
+		":1: tenantUrl: missing; add the Qlik Cloud tenant's address, such as https://acme.eu.qlikcloud.com",
+	}},
+	{file: "missing-reloads.yaml", schema: true, want: []string{
+		":1: reloads: missing; use reloads: [] for an environment with no schedules yet",
+	}},
+	{file: "null-reloads.yaml", schema: true, want: []string{
+		":2: reloads: no rows given; use reloads: [] for an environment with no schedules yet",
+	}},
+	{file: "reloads-not-list.yaml", schema: true, want: []string{
+		":2: reloads: expected a list of rows, each starting with - name: ..., got a mapping",
+	}},
+	{file: "unknown-key.yaml", schema: true, want: []string{
+		":1: tenantURL: unknown field; did you mean tenantUrl?",
+		":1: tenantUrl: missing; add the Qlik Cloud tenant's address, such as https://acme.eu.qlikcloud.com",
+		":3: schedule: unknown field; schedule is a setting of a row; put it under reloads",
+		":4: colour: unknown field; the known fields are tenantUrl, account, region, timezone, alarmEmail, flexibleWindowMinutes, reservedConcurrency, scheduleStacks, logRetentionDays, existingSecretArn, kmsKeyArn, reloads",
+	}},
+	{file: "duplicate-key.yaml", want: []string{
+		":3: timezone: set twice, also on line 2; keep one",
+	}},
+	{file: "alias.yaml", want: []string{
+		":7: reloads[0].timezone: aliases (*tz) are not supported; write the value out, so that each row reads on its own in review",
+	}},
+
+	// Settings of the file.
+	{file: "tenant-url-http.yaml", schema: true, want: []string{
+		":1: tenantUrl: use https: https://acme.eu.qlikcloud.com",
+	}},
+	{file: "tenant-url-path.yaml", schema: true, want: []string{
+		":1: tenantUrl: remove the path /sense/hub; give only the tenant's address: https://acme.eu.qlikcloud.com",
+	}},
+	{file: "tenant-url-no-scheme.yaml", schema: true, want: []string{
+		`:1: tenantUrl: "acme.eu.qlikcloud.com" is not a URL; write https://acme.eu.qlikcloud.com`,
+	}},
+	{file: "tenant-url-query.yaml", schema: true, want: []string{
+		":1: tenantUrl: remove the query; give only https://acme.eu.qlikcloud.com",
+	}},
+	{file: "account-unquoted.yaml", schema: true, want: []string{
+		`:2: account: put the account ID in quotes so YAML keeps its leading zeros: account: "123456789012"`,
+	}},
+	// YAML reads an unquoted 012345678901 as text (it is not a valid
+	// octal number), so only the loader, which sees the quotes, can tell.
+	{file: "account-leading-zero.yaml", want: []string{
+		`:2: account: put the account ID in quotes so YAML keeps its leading zeros: account: "012345678901"`,
+	}},
+	{file: "account-length.yaml", schema: true, want: []string{
+		`:2: account: "12345" is not an AWS account ID; it has exactly 12 digits`,
+	}},
+	{file: "account-without-region.yaml", schema: true, want: []string{
+		":2: region: missing; account and region go together: set both or neither",
+	}},
+	{file: "region-pattern.yaml", schema: true, want: []string{
+		`:3: region: "Ireland" is not an AWS region name, such as eu-west-1`,
+	}},
+	{file: "timezone-unknown.yaml", want: []string{
+		`:2: timezone: "Europe/Stokholm" is not an IANA time zone; use a name such as Europe/Stockholm, America/New_York or UTC`,
+	}},
+	{file: "timezone-local.yaml", schema: true, want: []string{
+		":2: timezone: Local depends on the machine that synthesizes; name the zone, such as Europe/Stockholm",
+	}},
+	{file: "alarm-email-display-name.yaml", schema: true, want: []string{
+		":2: alarmEmail: give the plain address without a name or angle brackets: bi-ops@example.com",
+	}},
+	{file: "flexible-window-range.yaml", schema: true, want: []string{
+		":2: flexibleWindowMinutes: 1441 is out of range 0-1440",
+	}},
+	{file: "reserved-concurrency-zero.yaml", schema: true, want: []string{
+		":2: reservedConcurrency: 0 would stop every reload; remove the line to use the account's unreserved concurrency, or set 1-1000",
+	}},
+	{file: "schedule-stacks-range.yaml", schema: true, want: []string{
+		":2: scheduleStacks: 101 is out of range 1-100",
+	}},
+	{file: "log-retention.yaml", schema: true, want: []string{
+		":2: logRetentionDays: 45 is not a retention CloudWatch Logs offers; the nearest are 30 and 60",
+	}},
+	{file: "secret-partial-arn.yaml", schema: true, want: []string{
+		":2: existingSecretArn: the ARN lacks the 6-character suffix Secrets Manager adds to the name; IAM needs the complete ARN to grant access without wildcards; get it with aws secretsmanager describe-secret --secret-id qlik/prod --query ARN",
+	}},
+	{file: "secret-name.yaml", schema: true, want: []string{
+		`:2: existingSecretArn: "qlik/prod" is a secret name, not its ARN; IAM needs the complete ARN to grant access without wildcards; get it with aws secretsmanager describe-secret --secret-id qlik/prod --query ARN`,
+	}},
+	{file: "kms-alias.yaml", schema: true, want: []string{
+		":2: kmsKeyArn: an alias cannot be used, because IAM grants name the key itself; get the key's ARN with aws kms describe-key --key-id alias/qlik --query KeyMetadata.Arn",
+	}},
+	{file: "arn-region-mismatch.yaml", want: []string{
+		":4: existingSecretArn: the ARN is in region us-east-1 but the stacks deploy to eu-west-1; use one in eu-west-1",
+	}},
+
+	// Rows.
+	{file: "row-not-mapping.yaml", schema: true, want: []string{
+		":3: reloads[0]: a row must be a mapping of settings (name: ..., appId: ..., schedule: ...), not text",
+	}},
+	{file: "row-missing-keys.yaml", schema: true, want: []string{
+		":3: reloads[0].name: missing; every row needs a unique name, such as sales-daily",
+		":3: reloads[0].appId: missing; add the Qlik app's ID, the GUID in the app's address",
+		":3: reloads[0].schedule: missing; add cron(...), rate(...) or at(...), such as cron(0 6 ? * MON-FRI *)",
+	}},
+	{file: "row-unknown-key.yaml", schema: true, want: []string{
+		":6: reloads[0].shedule: unknown field; did you mean schedule?",
+		":7: reloads[0].region: unknown field; region is a setting of the whole file, not of a row",
+	}},
+	{file: "name-pattern.yaml", schema: true, want: []string{
+		`:3: reloads[0].name: "Sales_Daily" is not a valid name; use lowercase letters, digits and single hyphens, such as sales-daily`,
+	}},
+	{file: "name-too-long.yaml", schema: true, want: []string{
+		":3: reloads[0].name: the name is 65 characters; the limit is 64",
+	}},
+	{file: "name-duplicate.yaml", want: []string{
+		`:6: reloads[1].name: "sales-daily" is already the name of reloads[0] on line 3; names must be unique`,
+	}},
+	{file: "app-id-uppercase.yaml", schema: true, want: []string{
+		":4: reloads[0].appId: write the app ID in lowercase, as Qlik shows it: 687ef393-f0ad-4c64-ac59-6db967126015",
+	}},
+	{file: "app-id-not-guid.yaml", schema: true, want: []string{
+		`:4: reloads[0].appId: "sales.qvf" is not a Qlik app ID; copy the GUID from the app's address, such as 687ef393-f0ad-4c64-ac59-6db967126015`,
+	}},
+	{file: "schedule-both-days.yaml", want: []string{
+		":5: reloads[0].schedule: day-of-month and day-of-week cannot both be set; use ? in one of them",
+	}},
+	{file: "schedule-rate-plural.yaml", want: []string{
+		":5: reloads[0].schedule: rate(1 minutes): use the singular for a value of 1: rate(1 minute)",
+	}},
+	{file: "schedule-at-date.yaml", want: []string{
+		":5: reloads[0].schedule: at(2026-02-30T06:00:00): February 2026 has no day 30; it has 28 days",
+	}},
+	{file: "row-timezone.yaml", want: []string{
+		`:6: reloads[0].timezone: "CET+1" is not an IANA time zone; use a name such as Europe/Stockholm, America/New_York or UTC`,
+	}},
+	{file: "enabled-not-bool.yaml", schema: true, want: []string{
+		`:6: reloads[0].enabled: "yes please" is not true or false; write true or false`,
+	}},
+	{file: "partial-yaml11-bool.yaml", schema: true, want: []string{
+		`:6: reloads[0].partial: "yes" is not true or false; write true or false`,
+	}},
+	{file: "number-as-text.yaml", schema: true, want: []string{
+		`:6: reloads[0].description: expected text, got a number; quote it if it is meant as text: "42"`,
+	}},
+	{file: "description-too-long.yaml", schema: true, want: []string{
+		":6: reloads[0].description: 513 characters is too long; the limit is 512",
+	}},
+	{file: "row-flexible-window.yaml", schema: true, want: []string{
+		":6: reloads[0].flexibleWindowMinutes: -1 is out of range 0-1440",
+	}},
+	{file: "weight-range.yaml", schema: true, want: []string{
+		":6: reloads[0].weight: 11 is out of range 1-10",
+	}},
+	{file: "weight-fraction.yaml", schema: true, want: []string{
+		":6: reloads[0].weight: 2.5 is not a whole number",
+	}},
+	{file: "weight-quoted.yaml", schema: true, want: []string{
+		":6: reloads[0].weight: expected a number, got text; write it without quotes",
+	}},
+	{file: "variables-too-many.yaml", schema: true, want: []string{
+		":6: reloads[0].variables: 21 variables is too many; the limit is 20",
+	}},
+	{file: "variables-non-scalar.yaml", schema: true, want: []string{
+		":7: reloads[0].variables.regions: a variable's value must be text, a number or true/false, not a list",
+	}},
+	{file: "variables-null.yaml", schema: true, want: []string{
+		`:7: reloads[0].variables.vEmpty: no value; write "" for an empty value`,
+	}},
+	{file: "variables-too-long.yaml", schema: true, want: []string{
+		":7: reloads[0].variables.vLong: the value is 257 characters; the limit is 256",
+	}},
+	{file: "variables-not-mapping.yaml", schema: true, want: []string{
+		":6: reloads[0].variables: expected a mapping of names to values, got a list",
+	}},
+
+	// Several problems in one file are all reported, in line order, though
+	// the loader finds the duplicate name and the file-level ones in
+	// separate passes.
+	{file: "several-problems.yaml", want: []string{
+		":2: tenantUrl: use https: https://acme.eu.qlikcloud.com",
+		`:3: timezone: "Europe/Stokholm" is not an IANA time zone; use a name such as Europe/Stockholm, America/New_York or UTC`,
+		":7: reloads[0].schedule: day-of-month and day-of-week cannot both be set; use ? in one of them",
+		":8: reloads[1].schedule: missing; add cron(...), rate(...) or at(...), such as cron(0 6 ? * MON-FRI *)",
+		`:8: reloads[1].name: "sales-daily" is already the name of reloads[0] on line 5; names must be unique`,
+		":10: reloads[1].shedule: unknown field; did you mean schedule?",
+		":11: reloads[1].weight: 0 is out of range 1-10",
+		":12: logRetentionDays: 100 is not a retention CloudWatch Logs offers; the nearest are 90 and 120",
+	}},
+}
+
+func loadTestdata(t testing.TB, path string) (*Config, error) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Load(path, data)
+}
+
+func TestLoadInvalid(t *testing.T) {
+	for _, tt := range invalidFiles {
+		t.Run(tt.file, func(t *testing.T) {
+			path := filepath.Join("testdata", "invalid", tt.file)
+			cfg, err := loadTestdata(t, path)
+			if cfg != nil {
+				t.Errorf("Load returned a Config with problems")
+			}
+			var problems Problems
+			if !errors.As(err, &problems) {
+				t.Fatalf("Load error = %v, want Problems", err)
+			}
+			want := make([]string, len(tt.want))
+			for i, w := range tt.want {
+				want[i] = path + w
+			}
+			if diff := cmp.Diff(strings.Split(err.Error(), "\n"), want); diff != "" {
+				t.Errorf("problems (-got +want):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestEveryInvalidFileIsListed keeps the table and the files in step.
+func TestEveryInvalidFileIsListed(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "invalid", "*.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got, want []string
+	for _, f := range files {
+		got = append(got, filepath.Base(f))
+	}
+	for _, tt := range invalidFiles {
+		want = append(want, tt.file)
+	}
+	if diff := cmp.Diff(got, want, cmpopts.SortSlices(func(a, b string) bool { return a < b })); diff != "" {
+		t.Errorf("files under testdata/invalid (-on disk +in the table):\n%s", diff)
+	}
+}
+
+func TestLoadValid(t *testing.T) {
+	yes, no := true, false
+	const app = "687ef393-f0ad-4c64-ac59-6db967126015"
+	tests := []struct {
+		file string
+		want *Config
+	}{
+		{
+			file: "minimal.yaml",
+			want: &Config{
+				Name: "minimal", Path: "testdata/valid/minimal.yaml",
+				TenantURL: "https://acme.eu.qlikcloud.com", Timezone: "UTC",
+				ScheduleStacks: 1, LogRetentionDays: 90,
+			},
+		},
+		{
+			file: "full.yaml",
+			want: &Config{
+				Name: "full", Path: "testdata/valid/full.yaml",
+				TenantURL: "https://acme.eu.qlikcloud.com", Account: "012345678901", Region: "eu-north-1",
+				Timezone: "Europe/Stockholm", AlarmEmail: "bi-ops@example.com",
+				FlexibleWindowMinutes: 15, ReservedConcurrency: 10, ScheduleStacks: 3, LogRetentionDays: 365,
+				ExistingSecretArn: "arn:aws:secretsmanager:eu-north-1:012345678901:secret:qlik/prod-AbCdEf",
+				KMSKeyArn:         "arn:aws:kms:eu-north-1:012345678901:key/mrk-0123456789abcdef0123456789abcdef",
+				Reloads: []Reload{
+					{
+						Name: "sales-intraday", AppID: app, Schedule: "cron(0/5 8-17 ? * MON-FRI *)",
+						Timezone: "America/New_York", Enabled: false, Partial: &yes,
+						Description: "Sales, through the working day", FlexibleWindowMinutes: 0, Weight: 10,
+						Variables: map[string]string{"vRegion": "EMEA", "vYear": "2026"}, Line: 14,
+					},
+					{
+						// Inherits the file's time zone and flexible window.
+						Name: "sales-weekend", AppID: app, Schedule: "rate(1 day)",
+						Timezone: "Europe/Stockholm", Enabled: true, Partial: &no,
+						FlexibleWindowMinutes: 15, Line: 26,
+					},
+				},
+			},
+		},
+		{
+			file: "variables-literal.yaml",
+			want: &Config{
+				Name: "variables-literal", Path: "testdata/valid/variables-literal.yaml",
+				TenantURL: "https://acme.eu.qlikcloud.com", Timezone: "UTC", ScheduleStacks: 1, LogRetentionDays: 90,
+				Reloads: []Reload{{
+					Name: "sales-daily", AppID: app, Schedule: "cron(0 6 ? * MON-FRI *)", Timezone: "UTC", Enabled: true, Line: 3,
+					// Every value is kept exactly as written.
+					Variables: map[string]string{
+						"text": "plain text", "quoted": "007", "integer": "2024", "leadingZero": "0042",
+						"hex": "0x1F", "float": "1.50", "exponent": "1e3", "boolean": "true", "yaml11": "yes",
+						"empty": "", "block": "two\nlines\n",
+					},
+				}},
+			},
+		},
+		{
+			file: "flow-style.yaml",
+			want: &Config{
+				Name: "flow-style", Path: "testdata/valid/flow-style.yaml",
+				TenantURL: "https://acme.eu.qlikcloud.com", Timezone: "UTC", ScheduleStacks: 1, LogRetentionDays: 90,
+				Reloads: []Reload{
+					{Name: "a", AppID: app, Schedule: "rate(5 minutes)", Timezone: "UTC", Enabled: true, Line: 2},
+					{Name: "b", AppID: app, Schedule: "at(2026-12-24T15:00:00)", Timezone: "UTC", Enabled: true, Line: 2},
+				},
+			},
+		},
+		{
+			// An anchor without an alias is harmless and is ignored.
+			file: "anchors.yaml",
+			want: &Config{
+				Name: "anchors", Path: "testdata/valid/anchors.yaml",
+				TenantURL: "https://acme.eu.qlikcloud.com", Timezone: "UTC", ScheduleStacks: 1, LogRetentionDays: 90,
+				Reloads: []Reload{{Name: "nightly", AppID: app, Schedule: "cron(0 2 * * ? *)", Timezone: "UTC", Enabled: true, Line: 3}},
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			got, err := loadTestdata(t, "testdata/valid/"+tt.file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(got, tt.want, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("Config (-got +want):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestEveryValidFileIsTested keeps TestLoadValid and the files in step.
+func TestEveryValidFileIsTested(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "valid", "*.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) != 5 {
+		t.Errorf("testdata/valid holds %d files; give each new one a case in TestLoadValid", len(files))
+	}
+}
+
+// TestConfigFiles loads every environment CI synthesizes.
+func TestConfigFiles(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("..", "..", "config", "*.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) == 0 {
+		t.Fatal("no config/*.yaml found")
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			if _, err := LoadFile(f); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+}
+
+func TestLoadFileMissing(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"prod.yaml", "staging.yml", "notes.txt"} {
+		if err := os.WriteFile(filepath.Join(dir, name), nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	path := filepath.Join(dir, "prdo.yaml")
+	_, err := LoadFile(path)
+	if !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("LoadFile error = %v, want one that is fs.ErrNotExist", err)
+	}
+	want := fmt.Sprintf("read config file: open %s: no such file or directory; the YAML files in %s are prod.yaml, staging.yml", path, dir)
+	if got := err.Error(); got != want {
+		t.Errorf("LoadFile error\n got: %s\nwant: %s", got, want)
+	}
+}
+
+// tableYAML returns a file with n rows named row-0000, row-0001 and so on.
+func tableYAML(n, stacks int) []byte {
+	var b strings.Builder
+	fmt.Fprintf(&b, "tenantUrl: https://acme.eu.qlikcloud.com\ntimezone: Europe/Stockholm\nscheduleStacks: %d\nreloads:\n", stacks)
+	for i := range n {
+		fmt.Fprintf(&b, "  - name: row-%04d\n    appId: 687ef393-f0ad-4c64-ac59-6db967126015\n    schedule: cron(%d %d ? * MON-FRI *)\n", i, i%60, i%24)
+		if i%3 == 0 {
+			b.WriteString("    partial: true\n    variables:\n      vRow: " + fmt.Sprint(i) + "\n")
+		}
+	}
+	return []byte(b.String())
+}
+
+func TestStackCapacity(t *testing.T) {
+	tests := []struct {
+		name   string
+		rows   int
+		stacks int
+		want   string
+	}{
+		{name: "fits one stack", rows: 450, stacks: 1},
+		{
+			name: "one stack too many", rows: 451, stacks: 1,
+			want: "config/big.yaml:4: reloads: 451 rows would put 451 schedules in the one stack, more than the 450 a stack can hold; set scheduleStacks: 2 or more, which also leaves about 20% room to grow; changing scheduleStacks moves rows between stacks",
+		},
+		{
+			name: "room to grow needs more", rows: 800, stacks: 1,
+			want: "config/big.yaml:4: reloads: 800 rows would put 800 schedules in the one stack, more than the 450 a stack can hold; set scheduleStacks: 2 or more (3 leaves about 20% room to grow); changing scheduleStacks moves rows between stacks",
+		},
+		{
+			name: "uneven hash", rows: 1000, stacks: 2,
+			want: "config/big.yaml:4: reloads: 1000 rows would put 500 schedules in stack 0 of stacks 0-1, more than the 450 a stack can hold; set scheduleStacks: 3 or more, which also leaves about 20% room to grow; changing scheduleStacks moves rows between stacks",
+		},
+		{name: "fits three stacks", rows: 1000, stacks: 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Load("config/big.yaml", tableYAML(tt.rows, tt.stacks))
+			got := ""
+			if err != nil {
+				got = err.Error()
+			}
+			if got != tt.want {
+				t.Errorf("Load error\n got: %s\nwant: %s", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestStackIndexNeverChanges pins StackIndex: a change would move deployed
+// schedules between stacks. The first value is FNV-1a's published hash of
+// "a" (0xe40c292c) modulo 1000.
+func TestStackIndexNeverChanges(t *testing.T) {
+	tests := []struct {
+		name   string
+		stacks int
+		want   int
+	}{
+		{"a", 1000, 220},
+		{"sales-daily", 1, 0},
+		{"sales-daily", 7, 1},
+		{"sales-weekend", 7, 5},
+		{"finance-month-end", 100, 94},
+		{"anything", 0, 0},
+		{"anything", -3, 0},
+	}
+	for _, tt := range tests {
+		if got := StackIndex(tt.name, tt.stacks); got != tt.want {
+			t.Errorf("StackIndex(%q, %d) = %d, want %d", tt.name, tt.stacks, got, tt.want)
+		}
+	}
+}
+
+func TestInput(t *testing.T) {
+	yes, no := true, false
+	const app = "687ef393-f0ad-4c64-ac59-6db967126015"
+	tests := []struct {
+		name string
+		row  Reload
+		want string
+	}{
+		{"app only", Reload{AppID: app}, `{"appId":"687ef393-f0ad-4c64-ac59-6db967126015"}`},
+		{"partial false is sent", Reload{AppID: app, Partial: &no}, `{"appId":"687ef393-f0ad-4c64-ac59-6db967126015","partial":false}`},
+		{
+			"every field in fixed order",
+			Reload{AppID: app, Partial: &yes, Weight: 3, Variables: map[string]string{"z": "last", "a": `"quoted" <b>`, "m": ""}},
+			`{"appId":"687ef393-f0ad-4c64-ac59-6db967126015","partial":true,"weight":3,"variables":{"a":"\"quoted\" \u003cb\u003e","m":"","z":"last"}}`,
+		},
+		{"settings that are not in the event", Reload{AppID: app, Name: "n", Schedule: "rate(1 day)", Description: "d", Timezone: "UTC", Enabled: true, FlexibleWindowMinutes: 5}, `{"appId":"687ef393-f0ad-4c64-ac59-6db967126015"}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.row.Input(); got != tt.want {
+				t.Errorf("Input()\n got: %s\nwant: %s", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestProblemFormat(t *testing.T) {
+	tests := []struct {
+		problem Problem
+		want    string
+	}{
+		{Problem{File: "config/prod.yaml", Line: 12, Field: "reloads[3].schedule", Message: "m"}, "config/prod.yaml:12: reloads[3].schedule: m"},
+		{Problem{File: "config/prod.yaml", Line: 4, Message: "m"}, "config/prod.yaml:4: m"},
+		{Problem{File: "config/prod_eu.yaml", Message: "m"}, "config/prod_eu.yaml: m"},
+	}
+	for _, tt := range tests {
+		if got := tt.problem.Error(); got != tt.want {
+			t.Errorf("Error() = %q, want %q", got, tt.want)
+		}
+	}
+}
+
+// FuzzLoad checks that no input makes Load panic, and that it returns
+// either a Config or Problems, never both or neither.
+func FuzzLoad(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "*", "*.yaml"))
+	for _, file := range files {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		cfg, err := Load("config/fuzz.yaml", data)
+		var problems Problems
+		switch {
+		case err == nil && cfg == nil, err != nil && cfg != nil:
+			t.Fatalf("Load = %v, %v", cfg, err)
+		case err != nil && (!errors.As(err, &problems) || len(problems) == 0):
+			t.Fatalf("Load error %v is not Problems", err)
+		}
+	})
+}
+
+func BenchmarkLoad(b *testing.B) {
+	const rows = 5000
+	data := tableYAML(rows, 20)
+	if _, err := Load("config/big.yaml", data); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if _, err := Load("config/big.yaml", data); err != nil {
+			b.Fatal(err)
+		}
+	}
+	perLoad := b.Elapsed().Seconds() / float64(b.N)
+	b.ReportMetric(perLoad*1e9/rows, "ns/row")
+	b.ReportMetric(rows/perLoad, "rows/s")
+}
