@@ -456,8 +456,12 @@ func (h *Handler) report(ctx context.Context, ev Event, out outcome, err error, 
 			kind = e.Kind
 		}
 		props["errorType"] = string(kind)
-		h.logger.ErrorContext(ctx, "reload not started",
-			"appId", ev.AppID, "errorType", string(kind), "error", err.Error(), "durationMs", duration.Milliseconds())
+		var attrs []any
+		if ev.AppID != "" {
+			attrs = append(attrs, "appId", ev.AppID)
+		}
+		attrs = append(attrs, "errorType", string(kind), "error", err.Error(), "durationMs", duration.Milliseconds())
+		h.logger.ErrorContext(ctx, "reload not started", attrs...)
 	} else {
 		if out.Created {
 			started = 1

@@ -1,0 +1,95 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/credential"
+	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/qlik"
+	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/reload"
+)
+
+// Environment variables read by the function.
+const (
+	envTenantURL      = "QLIK_TENANT_URL"
+	envSecretID       = "QLIK_API_KEY_SECRET_ID"
+	envWaitTimeout    = "QLIK_WAIT_TIMEOUT"
+	envRequestTimeout = "QLIK_REQUEST_TIMEOUT"
+	envSecretTTL      = "QLIK_SECRET_TTL"
+	envFunctionName   = "AWS_LAMBDA_FUNCTION_NAME"
+)
+
+// config is the function's configuration, read once from the environment.
+type config struct {
+	TenantURL      string
+	SecretID       string
+	WaitTimeout    time.Duration
+	RequestTimeout time.Duration
+	SecretTTL      time.Duration
+	FunctionName   string
+}
+
+// loadConfig reads the configuration through getenv and reports every
+// problem at once, each naming its variable.
+func loadConfig(getenv func(string) string) (config, error) {
+	cfg := config{
+		TenantURL:    strings.TrimSpace(getenv(envTenantURL)),
+		SecretID:     strings.TrimSpace(getenv(envSecretID)),
+		FunctionName: getenv(envFunctionName),
+	}
+	var errs []error
+	switch {
+	case cfg.TenantURL == "":
+		errs = append(errs, fmt.Errorf("%s is not set: set it to the tenant's base URL, such as https://example.eu.qlikcloud.com", envTenantURL))
+	default:
+		u, err := qlik.ParseTenantURL(cfg.TenantURL)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", envTenantURL, err))
+		} else {
+			cfg.TenantURL = u.String()
+		}
+	}
+	switch {
+	case cfg.SecretID == "":
+		errs = append(errs, fmt.Errorf("%s is not set: set it to the name or ARN of the Secrets Manager secret that holds the Qlik credential", envSecretID))
+	case strings.ContainsFunc(cfg.SecretID, func(r rune) bool { return r <= ' ' }):
+		errs = append(errs, fmt.Errorf("%s=%q: a secret name or ARN has no spaces or control characters", envSecretID, cfg.SecretID))
+	}
+	var err error
+	if cfg.WaitTimeout, err = duration(getenv, envWaitTimeout, reload.DefaultWaitTimeout, 0, 15*time.Minute, true); err != nil {
+		errs = append(errs, err)
+	}
+	if cfg.RequestTimeout, err = duration(getenv, envRequestTimeout, qlik.DefaultRequestTimeout, 0, 5*time.Minute, false); err != nil {
+		errs = append(errs, err)
+	}
+	if cfg.SecretTTL, err = duration(getenv, envSecretTTL, credential.DefaultTTL, 0, 24*time.Hour, true); err != nil {
+		errs = append(errs, err)
+	}
+	if len(errs) > 0 {
+		return config{}, fmt.Errorf("invalid configuration: %w", errors.Join(errs...))
+	}
+	return cfg, nil
+}
+
+// duration reads an optional Go duration within [lo, hi] (lo itself only
+// when zeroOK), using def when the variable is unset or empty.
+func duration(getenv func(string) string, name string, def, lo, hi time.Duration, zeroOK bool) (time.Duration, error) {
+	raw := strings.TrimSpace(getenv(name))
+	if raw == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(raw)
+	if err != nil {
+		return 0, fmt.Errorf("%s=%q: not a duration; write one such as 500ms, 5s or 2m", name, raw)
+	}
+	if d < lo || d > hi || (d == 0 && !zeroOK) {
+		lower := "0"
+		if !zeroOK {
+			lower = "above 0"
+		}
+		return 0, fmt.Errorf("%s=%q: must be from %s to %s", name, raw, lower, hi)
+	}
+	return d, nil
+}

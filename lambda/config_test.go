@@ -1,0 +1,93 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestLoadConfig(t *testing.T) {
+	base := map[string]string{
+		"QLIK_TENANT_URL":          "https://example.eu.qlikcloud.com/",
+		"QLIK_API_KEY_SECRET_ID":   "arn:aws:secretsmanager:eu-west-1:123456789012:secret:qlik-AbCdEf",
+		"AWS_LAMBDA_FUNCTION_NAME": "reload-prod",
+	}
+	with := func(kv ...string) map[string]string {
+		m := map[string]string{}
+		for k, v := range base {
+			m[k] = v
+		}
+		for i := 0; i < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return m
+	}
+	defaults := config{
+		TenantURL:      "https://example.eu.qlikcloud.com",
+		SecretID:       base["QLIK_API_KEY_SECRET_ID"],
+		WaitTimeout:    5 * time.Second,
+		RequestTimeout: 10 * time.Second,
+		SecretTTL:      5 * time.Minute,
+		FunctionName:   "reload-prod",
+	}
+	tests := []struct {
+		name    string
+		env     map[string]string
+		want    config
+		wantErr []string
+	}{
+		{name: "defaults", env: base, want: defaults},
+		{
+			name: "knobs set",
+			env:  with("QLIK_WAIT_TIMEOUT", "0", "QLIK_REQUEST_TIMEOUT", "2500ms", "QLIK_SECRET_TTL", "0s"),
+			want: func() config {
+				c := defaults
+				c.WaitTimeout, c.RequestTimeout, c.SecretTTL = 0, 2500*time.Millisecond, 0
+				return c
+			}(),
+		},
+		{
+			name: "loopback http",
+			env:  with("QLIK_TENANT_URL", "http://127.0.0.1:8080"),
+			want: func() config { c := defaults; c.TenantURL = "http://127.0.0.1:8080"; return c }(),
+		},
+		{name: "empty knob means default", env: with("QLIK_WAIT_TIMEOUT", " "), want: defaults},
+		{name: "nothing set", env: map[string]string{}, wantErr: []string{"QLIK_TENANT_URL is not set", "QLIK_API_KEY_SECRET_ID is not set"}},
+		{name: "plain http to a remote host", env: with("QLIK_TENANT_URL", "http://example.eu.qlikcloud.com"), wantErr: []string{"QLIK_TENANT_URL", "must use https"}},
+		{name: "secret id with a space", env: with("QLIK_API_KEY_SECRET_ID", "my secret"), wantErr: []string{"QLIK_API_KEY_SECRET_ID=\"my secret\""}},
+		{name: "wait without unit", env: with("QLIK_WAIT_TIMEOUT", "5"), wantErr: []string{`QLIK_WAIT_TIMEOUT="5": not a duration`}},
+		{name: "negative wait", env: with("QLIK_WAIT_TIMEOUT", "-1s"), wantErr: []string{`QLIK_WAIT_TIMEOUT="-1s": must be from 0 to 15m0s`}},
+		{name: "wait too long", env: with("QLIK_WAIT_TIMEOUT", "1h"), wantErr: []string{"QLIK_WAIT_TIMEOUT"}},
+		{name: "zero request timeout", env: with("QLIK_REQUEST_TIMEOUT", "0"), wantErr: []string{`QLIK_REQUEST_TIMEOUT="0": must be from above 0 to 5m0s`}},
+		{name: "bad TTL", env: with("QLIK_SECRET_TTL", "forever"), wantErr: []string{"QLIK_SECRET_TTL"}},
+		{
+			name:    "every problem at once",
+			env:     with("QLIK_TENANT_URL", "", "QLIK_WAIT_TIMEOUT", "x", "QLIK_SECRET_TTL", "48h"),
+			wantErr: []string{"QLIK_TENANT_URL", "QLIK_WAIT_TIMEOUT", "QLIK_SECRET_TTL"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := loadConfig(func(k string) string { return tt.env[k] })
+			if tt.wantErr != nil {
+				if err == nil {
+					t.Fatalf("loadConfig = %+v, want an error", got)
+				}
+				for _, want := range tt.wantErr {
+					if !strings.Contains(err.Error(), want) {
+						t.Errorf("error %q does not contain %q", err, want)
+					}
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("loadConfig: %v", err)
+			}
+			if diff := cmp.Diff(got, tt.want); diff != "" {
+				t.Errorf("config mismatch (-got +want):\n%s", diff)
+			}
+		})
+	}
+}

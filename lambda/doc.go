@@ -1,0 +1,71 @@
+// Command lambda is the reload function: an AWS Lambda function for the
+// provided.al2023 runtime that EventBridge Scheduler invokes with
+// {"appId": "<GUID>"} to start that Qlik Cloud app's reload exactly once.
+//
+// Build it from the repository root:
+//
+//	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 go build -tags lambda.norpc \
+//	    -trimpath -buildvcs=false -ldflags "-s -w -buildid=" -o bootstrap ./lambda
+//
+// This package only wires: it reads the environment once, builds typed
+// values and hands them to internal/reload, internal/qlik and
+// internal/credential. Nothing below main reads the environment.
+//
+// # Event
+//
+// A JSON object with appId (the app's GUID, required) and optionally
+// partial (true or false), variables (an object of at most 20 strings,
+// names and values at most 256 characters) and weight (1 to 10). Any other
+// member is an error naming it.
+//
+// # Result
+//
+// {"appId": "...", "reloadId": "...", "status": "QUEUED", "created": true,
+// "creationTime": "..."}: created is false when the invocation found a
+// reload already active. The invocation fails (a function error, which
+// Lambda retries and finally sends to the failure destination) exactly when
+// no reload was created or found; the error type classifies the cause
+// (InvalidEvent, CredentialUnavailable, CredentialRejected, AppNotFound,
+// AppNotReloadable, ReloadRejected, RateLimited, TenantUnavailable,
+// OutcomeUnknown) and the message names the fix.
+//
+// # Environment
+//
+// Required:
+//
+//   - QLIK_TENANT_URL: the tenant's base URL, such as
+//     https://example.eu.qlikcloud.com. https only; plain http is accepted
+//     for 127.0.0.1, ::1 and localhost so that local fakes can stand in.
+//   - QLIK_API_KEY_SECRET_ID: name or ARN of the Secrets Manager secret
+//     whose SecretString is the bare API key, {"key": "..."}, or
+//     {"clientId": "...", "clientSecret": "..."} for an OAuth2
+//     machine-to-machine client.
+//
+// Optional, as Go durations (500ms, 5s, 2m); a value that does not parse or
+// is out of range stops the function at start-up with an error naming the
+// variable:
+//
+//   - QLIK_WAIT_TIMEOUT (default 5s, 0 to 15m): how long to poll a new
+//     reload for it to leave QUEUED. 0 returns right after the 201.
+//   - QLIK_REQUEST_TIMEOUT (default 10s, above 0 up to 5m): bound of one
+//     HTTP request to the tenant; the invocation's deadline bounds it too.
+//   - QLIK_SECRET_TTL (default 5m, 0 to 24h): how long a warm process keeps
+//     the secret before reading it again. 0 reads it on every invocation
+//     (an OAuth access token is cached regardless).
+//
+// The AWS SDK reads its own variables as usual (AWS_REGION, credentials,
+// AWS_ENDPOINT_URL_SECRETS_MANAGER). AWS_LAMBDA_FUNCTION_NAME names the
+// metrics' FunctionName dimension; AWS_LAMBDA_LOG_FORMAT and
+// AWS_LAMBDA_LOG_LEVEL (set by the function's logging configuration)
+// choose JSON or text logs and the level.
+//
+// # Observability
+//
+// Logs are log/slog records through aws-lambda-go's lambdacontext handler,
+// carrying requestId, appId, reloadId and status. Each invocation also
+// writes one CloudWatch embedded metric format line in the namespace
+// QlikReloadTriggers, dimension FunctionName: ReloadsStarted,
+// ReloadsAlreadyActive, TriggerFailures and ReloadsFailed (a new reload
+// seen FAILED or EXCEEDED_LIMIT while waiting). The app id is a property of
+// that line, never a dimension.
+package main
