@@ -1,0 +1,91 @@
+// Command app is the CDK app: it reads which environment to synthesize from
+// the CDK context, loads and validates that environment's config table, and
+// composes its stacks. It does nothing else.
+//
+//	cdk synth -c env=prod              # config/prod.yaml
+//	cdk synth -c config=path/to.yaml   # any file
+//	cdk synth                          # config/example.yaml
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/config"
+	"github.com/qlik-reload-triggers/qlik-reload-triggers/stacks"
+)
+
+// defaultConfig is synthesized when the context names no environment; it
+// needs no AWS account.
+const defaultConfig = "config/example.yaml"
+
+func main() {
+	defer jsii.Close()
+	app := awscdk.NewApp(nil)
+	if err := compose(app); err != nil {
+		// Exiting before Synth leaves nothing deployable behind.
+		fmt.Fprintln(os.Stderr, err)
+		jsii.Close()
+		os.Exit(1)
+	}
+	app.Synth(nil)
+}
+
+// compose loads the selected environment and adds its stacks to the app.
+func compose(app awscdk.App) error {
+	path, err := configPath(contextString(app, "env"), contextString(app, "config"))
+	if err != nil {
+		return err
+	}
+	cfg, err := config.LoadFile(path)
+	if err != nil {
+		var problems config.Problems
+		if errors.As(err, &problems) {
+			return fmt.Errorf("%s has %d problem(s); nothing was synthesized:\n%w", path, len(problems), err)
+		}
+		return err
+	}
+	// The CDK CLI runs the app in the directory of cdk.json, which is the
+	// module root the function is built from.
+	moduleDir, err := os.Getwd()
+	if err != nil {
+		return fmt.Errorf("find the module root: %w", err)
+	}
+	stacks.NewEnvironment(app, cfg, stacks.Props{ModuleDir: moduleDir})
+	return nil
+}
+
+// configPath picks the config file from the env and config context values.
+func configPath(env, file string) (string, error) {
+	switch {
+	case env != "" && file != "":
+		return "", fmt.Errorf("both -c env=%s and -c config=%s are set; use one of them", env, file)
+	case file != "":
+		return file, nil
+	case env != "":
+		if env != filepath.Base(env) || env == "." || env == ".." {
+			return "", fmt.Errorf("-c env=%s: give the name of a file in config/ without .yaml, or use -c config=PATH", env)
+		}
+		return filepath.Join("config", env+".yaml"), nil
+	default:
+		return defaultConfig, nil
+	}
+}
+
+// contextString reads a context value given with -c KEY=VALUE or in
+// cdk.json; non-string values are read as their text.
+func contextString(app awscdk.App, key string) string {
+	v := app.Node().TryGetContext(jsii.String(key))
+	if v == nil {
+		return ""
+	}
+	if s, ok := v.(string); ok {
+		return s
+	}
+	return fmt.Sprint(v)
+}

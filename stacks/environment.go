@@ -1,0 +1,95 @@
+package stacks
+
+import (
+	"fmt"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/config"
+)
+
+// Props configures an environment.
+type Props struct {
+	// ModuleDir is the Go module root (the directory holding go.mod) the
+	// reload function is built from.
+	ModuleDir string
+}
+
+// Environment is one environment's stacks.
+type Environment struct {
+	// Core holds the shared resources and the schedules of stack index 0.
+	Core *Core
+	// Schedules holds the stacks of the schedules of indexes 1 and up, in
+	// index order; it is empty when the config sets one schedule stack.
+	Schedules []awscdk.Stack
+}
+
+// StackName is the CloudFormation name of an environment's stack by index:
+// index 0 is the core stack, which also holds the schedules that hash to 0.
+func StackName(environment string, index int) string {
+	if index == 0 {
+		return "QlikReloads-" + environment
+	}
+	return fmt.Sprintf("QlikReloads-%s-schedules-%d", environment, index)
+}
+
+// NewEnvironment adds an environment's stacks to scope.
+//
+// Each row goes to the stack config.StackIndex picks from its name alone, so
+// adding, removing or reordering rows never moves another row. A schedule
+// stack that holds no rows is still synthesized, with no resources: the CDK
+// CLI then deletes it if it was deployed, instead of leaving its old
+// schedules running.
+func NewEnvironment(scope constructs.Construct, cfg *config.Config, props Props) *Environment {
+	stackProps := func(index int) awscdk.StackProps {
+		sp := awscdk.StackProps{
+			StackName:   jsii.String(StackName(cfg.Name, index)),
+			Description: jsii.String(fmt.Sprintf("Qlik Cloud reload triggers, environment %s", cfg.Name)),
+			// Stack tags reach every resource that supports tags through
+			// CloudFormation, without an aspect visiting each schedule.
+			Tags: &map[string]*string{"qlik-reload-triggers:environment": jsii.String(cfg.Name)},
+		}
+		if cfg.Account != "" {
+			sp.Env = &awscdk.Environment{Account: jsii.String(cfg.Account), Region: jsii.String(cfg.Region)}
+		}
+		return sp
+	}
+
+	rows := make([][]config.Reload, cfg.ScheduleStacks)
+	for _, row := range cfg.Reloads {
+		i := config.StackIndex(row.Name, cfg.ScheduleStacks)
+		rows[i] = append(rows[i], row)
+	}
+
+	core := NewCore(scope, StackName(cfg.Name, 0), &CoreProps{
+		StackProps: stackProps(0),
+		Config:     cfg,
+		ModuleDir:  props.ModuleDir,
+	})
+	NewSchedules(core.Stack, "Schedules", &SchedulesProps{Target: core.Target, Rows: rows[0]})
+
+	env := &Environment{Core: core}
+	for i := 1; i < cfg.ScheduleStacks; i++ {
+		sp := stackProps(i)
+		stack := awscdk.NewStack(scope, jsii.String(StackName(cfg.Name, i)), &sp)
+		// The schedule stacks read the core stack's values with weak
+		// references (Fn::GetStackOutput) rather than exports: an export
+		// cannot be removed while a deployed stack imports it, which would
+		// block deployments once a schedule stack becomes empty. The CDK
+		// reads this setting from the consuming stack, so it is set here,
+		// where the design depends on it, and not only in cdk.json.
+		stack.Node().SetContext(jsii.String("@aws-cdk/core:defaultCrossStackReferences"), "weak")
+		if len(rows[i]) > 0 {
+			NewSchedules(stack, "Schedules", &SchedulesProps{Target: core.Target, Rows: rows[i]})
+		} else {
+			awscdk.Validations_Of(stack).Acknowledge(&awscdk.Acknowledgment{
+				Id:     jsii.String("CloudFormation-Validate::F0001"),
+				Reason: jsii.String("A schedule stack with no rows is empty on purpose: the CDK CLI deletes it on deploy, with the schedules it held."),
+			})
+		}
+		env.Schedules = append(env.Schedules, stack)
+	}
+	return env
+}

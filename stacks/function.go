@@ -1,0 +1,191 @@
+package stacks
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// Function sizing. The handler starts one reload and waits a few seconds at
+// most for it to leave Qlik's queue, but it also honours Qlik's Retry-After
+// on a rate-limited start, so the timeout leaves room for one such wait.
+// 256 MB buys the CPU share that keeps TLS handshakes short; the function
+// itself needs far less memory.
+const (
+	functionTimeoutSeconds = 120
+	functionMemoryMB       = 256
+
+	// Lambda retries a failed asynchronous invocation twice (one, then two
+	// minutes later) and keeps an event for at most an hour, throttled
+	// waits included. Past that, the event goes to the dead-letter queue
+	// and an alarm fires: a reload that is hours late should be a person's
+	// decision, not a silent one.
+	asyncRetryAttempts     = 2
+	asyncMaxEventAgeSecond = 3600
+)
+
+// ReloadFunctionProps configures a ReloadFunction.
+type ReloadFunctionProps struct {
+	// ModuleDir is the Go module root the function is built from.
+	ModuleDir string
+	// TenantURL is the Qlik tenant's base URL.
+	TenantURL string
+	// Secret holds the Qlik credential; the function may read it and
+	// nothing else in Secrets Manager.
+	Secret awssecretsmanager.ISecret
+	// SecretKey, when not nil, is the customer-managed key that encrypts
+	// the secret; the function may decrypt with it through Secrets Manager
+	// only.
+	SecretKey awskms.IKey
+	// DeadLetterQueue receives events the function failed on after its
+	// retries.
+	DeadLetterQueue awssqs.IQueue
+	// LogRetentionDays is the log group's retention.
+	LogRetentionDays int
+	// ReservedConcurrency caps concurrent runs when not 0.
+	ReservedConcurrency int
+}
+
+// ReloadFunction is the reload Lambda with its own role, log group and
+// asynchronous invocation settings.
+type ReloadFunction struct {
+	constructs.Construct
+	// Function is the reload function.
+	Function awslambda.Function
+	// Role is the function's execution role.
+	Role awsiam.Role
+	// LogGroup is where the function writes its JSON logs.
+	LogGroup awslogs.LogGroup
+}
+
+// NewReloadFunction builds the function with a role that may read its one
+// secret, write to its own log group and send failed events to its
+// dead-letter queue, and nothing else.
+func NewReloadFunction(scope constructs.Construct, id string, props *ReloadFunctionProps) *ReloadFunction {
+	c := constructs.NewConstruct(scope, jsii.String(id))
+
+	logGroup := awslogs.NewLogGroup(c, jsii.String("Logs"), &awslogs.LogGroupProps{
+		Retention:     retentionDays[props.LogRetentionDays],
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+	})
+
+	statements := []awsiam.PolicyStatement{
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("ReadQlikCredential"),
+			Actions:   jsii.Strings("secretsmanager:GetSecretValue"),
+			Resources: jsii.Strings(*props.Secret.SecretArn()),
+		}),
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			// The log group's Arn attribute ends in ":*", which covers the
+			// streams Lambda creates in that one group.
+			Sid:       jsii.String("WriteOwnLogs"),
+			Actions:   jsii.Strings("logs:CreateLogStream", "logs:PutLogEvents"),
+			Resources: jsii.Strings(*logGroup.LogGroupArn()),
+		}),
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			// Lambda sends a failed asynchronous event to the on-failure
+			// destination with the function's own role.
+			Sid:       jsii.String("SendFailedEvents"),
+			Actions:   jsii.Strings("sqs:SendMessage"),
+			Resources: jsii.Strings(*props.DeadLetterQueue.QueueArn()),
+		}),
+	}
+	if props.SecretKey != nil {
+		statements = append(statements, awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("DecryptQlikCredential"),
+			Actions:   jsii.Strings("kms:Decrypt"),
+			Resources: jsii.Strings(*props.SecretKey.KeyArn()),
+			Conditions: &map[string]interface{}{
+				"StringEquals": map[string]interface{}{
+					"kms:ViaService": "secretsmanager." + *awscdk.Aws_REGION() + ".amazonaws.com",
+				},
+			},
+		}))
+	}
+
+	// The role is written out rather than left to the function so that no
+	// AWS managed policy is attached: AWSLambdaBasicExecutionRole grants
+	// logs on every log group in the account.
+	role := awsiam.NewRole(c, jsii.String("Role"), &awsiam.RoleProps{
+		Description: jsii.String("Reload function: reads the Qlik credential, writes its own logs, sends failed events to its dead-letter queue"),
+		AssumedBy:   sameAccountService("lambda.amazonaws.com", nil),
+		InlinePolicies: &map[string]awsiam.PolicyDocument{
+			"ReloadFunction": awsiam.NewPolicyDocument(&awsiam.PolicyDocumentProps{Statements: &statements}),
+		},
+	})
+
+	var reserved *float64
+	if props.ReservedConcurrency > 0 {
+		reserved = jsii.Number(props.ReservedConcurrency)
+	}
+	fn := awslambda.NewFunction(c, jsii.String("Function"), &awslambda.FunctionProps{
+		Description:  jsii.String("Starts one Qlik Cloud reload per scheduled event"),
+		Runtime:      awslambda.Runtime_PROVIDED_AL2023(),
+		Architecture: awslambda.Architecture_ARM_64(),
+		Handler:      jsii.String("bootstrap"),
+		Code:         functionCode(props.ModuleDir),
+		Role:         role,
+		MemorySize:   jsii.Number(functionMemoryMB),
+		Timeout:      awscdk.Duration_Seconds(jsii.Number(functionTimeoutSeconds)),
+		Environment: &map[string]*string{
+			"QLIK_TENANT_URL":        jsii.String(props.TenantURL),
+			"QLIK_API_KEY_SECRET_ID": props.Secret.SecretArn(),
+		},
+		LogGroup:                     logGroup,
+		LoggingFormat:                awslambda.LoggingFormat_JSON,
+		ReservedConcurrentExecutions: reserved,
+	})
+
+	// The L1 resource keeps the destination grant in the inline policy
+	// above: the L2 destination would add sqs:GetQueueAttributes and
+	// sqs:GetQueueUrl, which Lambda does not need.
+	awslambda.NewCfnEventInvokeConfig(c, jsii.String("AsyncInvoke"), &awslambda.CfnEventInvokeConfigProps{
+		FunctionName:             fn.FunctionName(),
+		Qualifier:                jsii.String("$LATEST"),
+		MaximumRetryAttempts:     jsii.Number(asyncRetryAttempts),
+		MaximumEventAgeInSeconds: jsii.Number(asyncMaxEventAgeSecond),
+		DestinationConfig: &awslambda.CfnEventInvokeConfig_DestinationConfigProperty{
+			OnFailure: &awslambda.CfnEventInvokeConfig_OnFailureProperty{
+				Destination: props.DeadLetterQueue.QueueArn(),
+			},
+		},
+	})
+
+	return &ReloadFunction{Construct: c, Function: fn, Role: role, LogGroup: logGroup}
+}
+
+// sameAccountService is a service principal that may assume a role only on
+// behalf of resources in this stack's account (the confused-deputy guard),
+// and, when sourceArn is set, only for that resource.
+func sameAccountService(service string, sourceArn *string) awsiam.IPrincipal {
+	equals := map[string]interface{}{"aws:SourceAccount": awscdk.Aws_ACCOUNT_ID()}
+	if sourceArn != nil {
+		equals["aws:SourceArn"] = sourceArn
+	}
+	return awsiam.NewPrincipalWithConditions(
+		awsiam.NewServicePrincipal(jsii.String(service), nil),
+		&map[string]interface{}{"StringEquals": equals},
+	)
+}
+
+// retentionDays maps the day counts CloudWatch Logs accepts (the config
+// loader allows no others) to the CDK's names for them.
+var retentionDays = map[int]awslogs.RetentionDays{
+	1: awslogs.RetentionDays_ONE_DAY, 3: awslogs.RetentionDays_THREE_DAYS,
+	5: awslogs.RetentionDays_FIVE_DAYS, 7: awslogs.RetentionDays_ONE_WEEK,
+	14: awslogs.RetentionDays_TWO_WEEKS, 30: awslogs.RetentionDays_ONE_MONTH,
+	60: awslogs.RetentionDays_TWO_MONTHS, 90: awslogs.RetentionDays_THREE_MONTHS,
+	120: awslogs.RetentionDays_FOUR_MONTHS, 150: awslogs.RetentionDays_FIVE_MONTHS,
+	180: awslogs.RetentionDays_SIX_MONTHS, 365: awslogs.RetentionDays_ONE_YEAR,
+	400: awslogs.RetentionDays_THIRTEEN_MONTHS, 545: awslogs.RetentionDays_EIGHTEEN_MONTHS,
+	731: awslogs.RetentionDays_TWO_YEARS, 1096: awslogs.RetentionDays_THREE_YEARS,
+	1827: awslogs.RetentionDays_FIVE_YEARS, 2192: awslogs.RetentionDays_SIX_YEARS,
+	2557: awslogs.RetentionDays_SEVEN_YEARS, 2922: awslogs.RetentionDays_EIGHT_YEARS,
+	3288: awslogs.RetentionDays_NINE_YEARS, 3653: awslogs.RetentionDays_TEN_YEARS,
+}
