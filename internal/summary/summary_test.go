@@ -1,0 +1,122 @@
+package summary
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/assembly"
+	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/config"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+// now is a Saturday morning in November: Europe/Stockholm is on CET.
+var now = time.Date(2026, 11, 28, 7, 41, 30, 0, time.UTC)
+
+func load(t *testing.T, path string) *config.Config {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(path, raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+func TestWrite(t *testing.T) {
+	cfg := load(t, filepath.Join("testdata", "demo.yaml"))
+	asm, err := assembly.Load(filepath.Join("testdata", "assembly"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got bytes.Buffer
+	if err := Write(&got, cfg, asm, now); err != nil {
+		t.Fatal(err)
+	}
+	golden := filepath.Join("testdata", "demo.golden")
+	if *update {
+		if err := os.WriteFile(golden, got.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(got.String(), string(want)); diff != "" {
+		t.Errorf("summary (-got +want), refresh with -update if intended:\n%s", diff)
+	}
+}
+
+// TestWriteWarnsOfBursts: 60 rows starting at 08:00 exceed what Qlik
+// accepts in a minute, and the summary says how to spread them.
+func TestWriteWarnsOfBursts(t *testing.T) {
+	var yaml strings.Builder
+	yaml.WriteString("tenantUrl: https://acme.eu.qlikcloud.com\nreloads:\n")
+	for i := 0; i < 60; i++ {
+		fmt.Fprintf(&yaml, "  - name: app-%02d\n    appId: 687ef393-f0ad-4c64-ac59-6db967126015\n    schedule: cron(0 8 * * ? *)\n", i)
+	}
+	cfg, err := config.Load("config/burst.yaml", []byte(yaml.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	asm := fakeAssembly(t, 60)
+	var got bytes.Buffer
+	if err := Write(&got, cfg, asm, now); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"Busiest minute in the next 24 hours: Sat 28 Nov 08:00 UTC, 60 reload starts.",
+		"more than the 50 a minute Qlik accepts",
+		"flexibleWindowMinutes",
+	} {
+		if !strings.Contains(got.String(), want) {
+			t.Errorf("summary lacks %q:\n%s", want, got.String())
+		}
+	}
+}
+
+// TestWriteRefusesAStaleAssembly: an assembly synthesized from another
+// version of the table must not be summarized as this one.
+func TestWriteRefusesAStaleAssembly(t *testing.T) {
+	cfg := load(t, filepath.Join("testdata", "demo.yaml"))
+	err := Write(&bytes.Buffer{}, cfg, fakeAssembly(t, 1), now)
+	if err == nil || !strings.Contains(err.Error(), "synthesize again") {
+		t.Fatalf("got %v, want an error that says to synthesize again", err)
+	}
+}
+
+// fakeAssembly writes an assembly of one stack holding n schedules.
+func fakeAssembly(t *testing.T, n int) *assembly.Assembly {
+	t.Helper()
+	dir := t.TempDir()
+	var resources []string
+	for i := 0; i < n; i++ {
+		resources = append(resources, fmt.Sprintf(`"S%d": {"Type": "AWS::Scheduler::Schedule"}`, i))
+	}
+	files := map[string]string{
+		"manifest.json":   `{"artifacts": {"QlikReloads-burst": {"type": "aws:cloudformation:stack", "properties": {"templateFile": "t.template.json"}}}}`,
+		"t.template.json": `{"Resources": {` + strings.Join(resources, ",") + `}}`,
+	}
+	for name, content := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	asm, err := assembly.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return asm
+}
