@@ -1,0 +1,176 @@
+package test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/assembly"
+	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/config"
+	"github.com/qlik-reload-triggers/qlik-reload-triggers/stacks"
+)
+
+// table writes a config of the given rows, spread over three stacks. The
+// rows carry several variables each, so that map order would show if it
+// leaked into the templates.
+func table(t *testing.T, names []string) *config.Config {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("tenantUrl: https://acme.eu.qlikcloud.com\nscheduleStacks: 3\nreloads:\n")
+	for _, name := range names {
+		// Each row's schedule derives from its name, not its position.
+		minute := 0
+		for _, c := range name {
+			minute += int(c)
+		}
+		fmt.Fprintf(&b, "  - name: %s\n    appId: 687ef393-f0ad-4c64-ac59-6db967126015\n    schedule: cron(%d 6 ? * MON-FRI *)\n", name, minute%60)
+		fmt.Fprintf(&b, "    variables: {vZeta: z, vAlpha: a, vMid: m, vBeta: b}\n")
+	}
+	cfg, err := config.Load("config/safety.yaml", []byte(b.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+func rowNames(n int) []string {
+	var names []string
+	for i := 0; i < n; i++ {
+		names = append(names, fmt.Sprintf("report-%02d", i))
+	}
+	return names
+}
+
+// templates returns each stack's template by stack name.
+func templates(asm *assembly.Assembly) map[string][]byte {
+	m := make(map[string][]byte)
+	for _, s := range asm.Stacks {
+		m[s.Name] = s.Template
+	}
+	return m
+}
+
+// resources parses a template into its resources and everything else.
+func resources(t *testing.T, tmpl []byte) (map[string]json.RawMessage, map[string]json.RawMessage) {
+	t.Helper()
+	var doc map[string]json.RawMessage
+	if err := json.Unmarshal(tmpl, &doc); err != nil {
+		t.Fatal(err)
+	}
+	res := map[string]json.RawMessage{}
+	if raw, ok := doc["Resources"]; ok {
+		if err := json.Unmarshal(raw, &res); err != nil {
+			t.Fatal(err)
+		}
+	}
+	delete(doc, "Resources")
+	return res, doc
+}
+
+// diffResources returns the logical IDs added and removed between two
+// versions of a stack, and fails if any resource present in both, or
+// anything outside Resources, changed.
+func diffResources(t *testing.T, stack string, before, after []byte) (added, removed []string) {
+	t.Helper()
+	resBefore, restBefore := resources(t, before)
+	resAfter, restAfter := resources(t, after)
+	for id, r := range resAfter {
+		old, ok := resBefore[id]
+		switch {
+		case !ok:
+			added = append(added, id)
+		case !bytes.Equal(old, r):
+			t.Errorf("%s: resource %s changed:\n%s", stack, id, cmp.Diff(string(old), string(r)))
+		}
+	}
+	for id := range resBefore {
+		if _, ok := resAfter[id]; !ok {
+			removed = append(removed, id)
+		}
+	}
+	if diff := cmp.Diff(fmt.Sprint(restBefore), fmt.Sprint(restAfter)); diff != "" {
+		t.Errorf("%s: outputs, parameters or other sections changed:\n%s", stack, diff)
+	}
+	return added, removed
+}
+
+func TestReorderingRowsChangesNothing(t *testing.T) {
+	names := rowNames(30)
+	before := templates(synth(t, table(t, names)))
+	reversed := slices.Clone(names)
+	slices.Reverse(reversed)
+	after := templates(synth(t, table(t, reversed)))
+	if diff := cmp.Diff(keys(before), keys(after)); diff != "" {
+		t.Fatalf("stacks changed (-before +after):\n%s", diff)
+	}
+	for name, tmpl := range before {
+		if !bytes.Equal(tmpl, after[name]) {
+			t.Errorf("stack %s changed when the rows were reordered", name)
+		}
+	}
+}
+
+func TestSynthIsDeterministic(t *testing.T) {
+	cfg := table(t, rowNames(30))
+	first, second := templates(synth(t, cfg)), templates(synth(t, cfg))
+	for name, tmpl := range first {
+		if !bytes.Equal(tmpl, second[name]) {
+			t.Errorf("stack %s differs between two synths of the same config", name)
+		}
+	}
+}
+
+// TestAddingOrRemovingARowTouchesOneSchedule: adding a row adds exactly one
+// schedule, in the stack its name hashes to, and changes nothing else;
+// removing it removes exactly that schedule.
+func TestAddingOrRemovingARowTouchesOneSchedule(t *testing.T) {
+	names := rowNames(30)
+	const extra = "late-addition"
+	before := templates(synth(t, table(t, names)))
+	after := templates(synth(t, table(t, append(slices.Clone(names), extra))))
+	wantStack := stacks.StackName("safety", config.StackIndex(extra, 3))
+
+	for _, step := range []struct {
+		name          string
+		from, to      map[string][]byte
+		added, remove int
+	}{
+		{name: "add", from: before, to: after, added: 1},
+		{name: "remove", from: after, to: before, remove: 1},
+	} {
+		t.Run(step.name, func(t *testing.T) {
+			if diff := cmp.Diff(keys(step.from), keys(step.to)); diff != "" {
+				t.Fatalf("stacks changed (-before +after):\n%s", diff)
+			}
+			for stack := range step.from {
+				added, removed := diffResources(t, stack, step.from[stack], step.to[stack])
+				wantAdded, wantRemoved := 0, 0
+				if stack == wantStack {
+					wantAdded, wantRemoved = step.added, step.remove
+				}
+				if len(added) != wantAdded || len(removed) != wantRemoved {
+					t.Errorf("%s: added %v, removed %v; want %d added and %d removed", stack, added, removed, wantAdded, wantRemoved)
+				}
+				for _, id := range append(added, removed...) {
+					if !strings.Contains(id, "latea") {
+						t.Errorf("%s: resource %s changed, not the row %s", stack, id, extra)
+					}
+				}
+			}
+		})
+	}
+}
+
+func keys(m map[string][]byte) []string {
+	var k []string
+	for name := range m {
+		k = append(k, name)
+	}
+	slices.Sort(k)
+	return k
+}

@@ -1,0 +1,124 @@
+package test
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/assembly"
+	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/config"
+	"github.com/qlik-reload-triggers/qlik-reload-triggers/stacks"
+)
+
+// moduleRoot is the repository root, where go.mod and cdk.json are.
+func moduleRoot(t testing.TB) string {
+	t.Helper()
+	_, file, _, ok := runtime.Caller(0)
+	if !ok {
+		t.Fatal("cannot locate the test source")
+	}
+	return filepath.Dir(filepath.Dir(file))
+}
+
+// cdkContext returns the context of cdk.json, which the CDK CLI hands to
+// the app: the feature flags that shape the templates. In-process synths
+// use it too, so that they produce what `cdk synth` produces.
+func cdkContext(t testing.TB) map[string]interface{} {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(moduleRoot(t), "cdk.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cdk struct {
+		Context map[string]interface{} `json:"context"`
+	}
+	if err := json.Unmarshal(raw, &cdk); err != nil {
+		t.Fatalf("read cdk.json: %v", err)
+	}
+	return cdk.Context
+}
+
+// loadConfig loads a config file relative to the repository root.
+func loadConfig(t testing.TB, path string) *config.Config {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(moduleRoot(t), path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(path, raw)
+	if err != nil {
+		t.Fatalf("load %s: %v", path, err)
+	}
+	return cfg
+}
+
+// synth synthesizes one environment in process, without building the
+// function (its asset hash is masked wherever templates are compared), and
+// returns the assembly. Extra aspects, such as cdk-nag, are added to the app
+// first.
+func synth(t testing.TB, cfg *config.Config, aspects ...awscdk.IAspect) *assembly.Assembly {
+	t.Helper()
+	ctx := cdkContext(t)
+	ctx["aws:cdk:bundling-stacks"] = []string{}
+	out := t.TempDir()
+	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(out), Context: &ctx})
+	for _, a := range aspects {
+		awscdk.Aspects_Of(app).Add(a, nil)
+	}
+	stacks.NewEnvironment(app, cfg, stacks.Props{ModuleDir: moduleRoot(t)})
+	app.Synth(nil)
+	asm, err := assembly.Load(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return asm
+}
+
+var (
+	// binDir holds the binaries the tests build; TestMain removes it.
+	binDir    string
+	buildOnce sync.Map // package path -> *builtBinary
+)
+
+func TestMain(m *testing.M) {
+	var err error
+	binDir, err = os.MkdirTemp("", "qlik-reload-triggers-test-")
+	if err != nil {
+		panic(err)
+	}
+	code := m.Run()
+	os.RemoveAll(binDir)
+	os.Exit(code)
+}
+
+type builtBinary struct {
+	once sync.Once
+	path string
+	err  error
+	out  []byte
+}
+
+// buildBinary builds a main package of the module once per test process
+// and returns the executable's path.
+func buildBinary(t testing.TB, pkg string) string {
+	t.Helper()
+	v, _ := buildOnce.LoadOrStore(pkg, &builtBinary{})
+	b := v.(*builtBinary)
+	b.once.Do(func() {
+		b.path = filepath.Join(binDir, filepath.Base(pkg)+".bin")
+		cmd := exec.Command("go", "build", "-o", b.path, pkg)
+		cmd.Dir = moduleRoot(t)
+		b.out, b.err = cmd.CombinedOutput()
+	})
+	if b.err != nil {
+		t.Fatalf("go build %s: %v\n%s", pkg, b.err, b.out)
+	}
+	return b.path
+}
