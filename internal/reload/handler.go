@@ -392,27 +392,38 @@ func (h *Handler) pending(ctx context.Context, log *slog.Logger, appID string) *
 }
 
 // waitForStart polls a new reload until it leaves QUEUED, for at most the
-// wait timeout and never past the deadline. Intervals start at 50 ms and
-// grow with the time waited (a sixteenth of it, at most a second): a reload
-// that starts at once is seen within a few tens of milliseconds, and one
-// that stays queued costs few requests. Any failure ends the wait without
-// failing the invocation: the reload exists.
+// wait timeout and never past the deadline. Polls are planned from the start
+// of the wait, not chained after each answer, so request latency does not
+// push them later and later. Intervals start at 50 ms and grow with the time
+// waited (a sixteenth of it, at most a second): a reload that starts at
+// once is seen within 50 ms, one that starts after t within max(50 ms,
+// t/16), and one that stays queued costs few requests (about 45 in 5 s).
+// Any failure ends the wait without failing the invocation: the reload
+// exists.
 func (h *Handler) waitForStart(ctx context.Context, log *slog.Logger, r qlik.Reload) (qlik.Reload, bool) {
 	log = log.With("reloadId", r.ID)
 	if h.waitTimeout > 0 && r.Status == qlik.StatusQueued {
 		ctx, cancel := context.WithTimeout(ctx, h.waitTimeout)
 		defer cancel()
 		start := h.clock.Now()
+		var next time.Duration // when the next poll is due, from start
 		for r.Status == qlik.StatusQueued {
-			elapsed := h.clock.Now().Sub(start)
-			interval := min(max(minPoll, elapsed/pollDivisor), maxPoll)
-			if elapsed+interval > h.waitTimeout {
+			now := h.clock.Now()
+			elapsed := now.Sub(start)
+			next += min(max(minPoll, next/pollDivisor), maxPoll)
+			if next < elapsed {
+				// The last answer took longer than an interval: plan
+				// from now rather than poll in a burst to catch up.
+				next = elapsed + min(max(minPoll, elapsed/pollDivisor), maxPoll)
+			}
+			if next > h.waitTimeout {
 				break
 			}
-			if deadline, ok := ctx.Deadline(); ok && h.clock.Now().Add(interval).After(deadline) {
+			wait := next - elapsed
+			if deadline, ok := ctx.Deadline(); ok && now.Add(wait).After(deadline) {
 				break
 			}
-			if err := h.clock.Sleep(ctx, interval); err != nil {
+			if err := h.clock.Sleep(ctx, wait); err != nil {
 				break
 			}
 			got, err := h.poller.GetReload(ctx, r.ID)
