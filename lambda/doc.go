@@ -20,9 +20,12 @@
 //
 // # Result
 //
-// {"appId": "...", "reloadId": "...", "status": "QUEUED", "created": true,
-// "creationTime": "..."}: created is false when the invocation found a
-// reload already active. The invocation fails (a function error, which
+// {"appId": "...", "reloadId": "...", "status": "RELOADING", "created": true,
+// "creationTime": "..."}. status is Qlik's status when the function
+// returned; created is false when the invocation found a reload already
+// active. After Qlik's "a pending reload request already exists" answer,
+// created is false, a detail member says so, and reloadId and status are
+// empty if the pending reload was not listed yet. The invocation fails (a function error, which
 // Lambda retries and finally sends to the failure destination) exactly when
 // no reload was created or found; the error type classifies the cause
 // (InvalidEvent, CredentialUnavailable, CredentialRejected, AppNotFound,

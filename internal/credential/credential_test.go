@@ -487,3 +487,32 @@ func TestPutCommandQuotes(t *testing.T) {
 		t.Errorf("PutCommand mismatch (-got +want):\n%s", diff)
 	}
 }
+
+func TestOAuthTokenEndpointFailures(t *testing.T) {
+	tests := []struct {
+		name      string
+		fault     qliktest.Fault
+		wantOAuth bool
+	}{
+		{"not found is the client's problem", qliktest.Status(404, "error-404-app.json"), true},
+		{"forbidden is the client's problem", qliktest.Status(403, "error-403-app.json"), true},
+		{"rate limit is not", qliktest.RateLimited(time.Hour), false},
+		{"server error is not", qliktest.ServerError(500), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tenant, _, src, _ := oauthSetup(t, 6*time.Hour)
+			tenant.SetFault(qliktest.RouteToken, tt.fault)
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			_, err := src.Token(ctx)
+			var oe *credential.OAuthError
+			if err == nil || errors.As(err, &oe) != tt.wantOAuth {
+				t.Errorf("Token error = %v, want an *OAuthError: %v", err, tt.wantOAuth)
+			}
+			if err != nil && strings.Contains(err.Error(), clientSecret) {
+				t.Errorf("error %q contains the client secret", err)
+			}
+		})
+	}
+}

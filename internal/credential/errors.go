@@ -64,7 +64,7 @@ func (e *SecretError) Error() string {
 func (e *SecretError) Unwrap() error { return e.Err }
 
 // OAuthError is the tenant refusing to issue an access token for the OAuth
-// client in the secret (400, 401 or 403 from /oauth/token).
+// client in the secret (a 4xx other than 429 from /oauth/token).
 type OAuthError struct {
 	SecretID   string
 	ClientID   string

@@ -169,14 +169,13 @@ func (s *Source) Token(ctx context.Context) (string, error) {
 	tok, err := s.exchanger.ClientCredentialsToken(ctx, cred.clientID, cred.clientSecret)
 	if err != nil {
 		var ae *qlik.APIError
-		if errors.As(err, &ae) {
-			switch ae.StatusCode {
-			case http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden:
-				// A rejected client may be a stale secret: read it again next
-				// time rather than keep the rejected values for a TTL.
-				s.hasCred = false
-				return "", &OAuthError{SecretID: s.secretID, ClientID: cred.clientID, StatusCode: ae.StatusCode, Err: err}
-			}
+		if errors.As(err, &ae) && ae.StatusCode >= 400 && ae.StatusCode < 500 && ae.StatusCode != http.StatusTooManyRequests {
+			// Qlik refused the client (400, 401 and 403 are documented; a
+			// 404 means the tenant has no such endpoint for it). A rejected
+			// client may be a stale secret: read it again next time rather
+			// than keep the rejected values for a TTL.
+			s.hasCred = false
+			return "", &OAuthError{SecretID: s.secretID, ClientID: cred.clientID, StatusCode: ae.StatusCode, Err: err}
 		}
 		return "", fmt.Errorf("get an OAuth access token for client %q: %w", cred.clientID, err)
 	}
