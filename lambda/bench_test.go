@@ -128,6 +128,35 @@ func BenchmarkWarmInvocation(b *testing.B) {
 	b.ReportMetric(float64(p.stop())/mib, "peak-rss-MB")
 }
 
+// BenchmarkWarmInvocationNoWait is BenchmarkWarmInvocation with
+// QLIK_WAIT_TIMEOUT=0: the function returns right after the 201, so
+// duration-ms is its own work (reading the app and its reloads, creating
+// the reload) without the polling that the other benchmarks include.
+func BenchmarkWarmInvocationNoWait(b *testing.B) {
+	bin := buildBootstrap(b)
+	fakes := newBenchFakes(b)
+	api := newRuntimeAPI(b)
+	env := functionEnv(api, fakes.tenant.URL, fakes.secrets.URL, e2eSecretName)
+	env["QLIK_WAIT_TIMEOUT"] = "0"
+	p := startProcess(b, bin, env)
+	api.waitFirstNext(b, 10*time.Second)
+	if a, _ := api.invoke(b, `{"appId":"`+benchApp(1<<20)+`"}`, time.Minute); a.kind != "response" {
+		b.Fatalf("warm-up invocation: %s %s", a.kind, a.body)
+	}
+	var durations []float64
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		a, inv := api.invoke(b, `{"appId":"`+benchApp(i)+`"}`, time.Minute)
+		if a.kind != "response" {
+			b.Fatalf("invocation: %s %s", a.kind, a.body)
+		}
+		durations = append(durations, ms(a.at.Sub(inv.sentAt)))
+	}
+	b.StopTimer()
+	b.ReportMetric(median(durations), "duration-ms")
+	b.ReportMetric(float64(p.stop())/mib, "peak-rss-MB")
+}
+
 // BenchmarkPythonBaseline times testdata/whitepaper_startup.py, a stand-in
 // for the original Python function's start-up, against the same fakes:
 // init-ms is process start to the end of its imports and client creation,
