@@ -25,19 +25,32 @@ import (
 const defaultConfig = "config/example.yaml"
 
 func main() {
-	defer jsii.Close()
-	app := awscdk.NewApp(nil)
-	if err := compose(app); err != nil {
-		// Exiting before Synth leaves nothing deployable behind.
-		fmt.Fprintln(os.Stderr, err)
-		jsii.Close()
+	// The CDK CLI runs the app in the directory of cdk.json, which is the
+	// module root the function is built from.
+	moduleDir, err := os.Getwd()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "find the module root:", err)
 		os.Exit(1)
 	}
-	app.Synth(nil)
+	// Building the function now overlaps the Go build with the start of
+	// jsii and Node.js.
+	build := stacks.StartFunctionBuild(moduleDir)
+	app := awscdk.NewApp(nil)
+	err = compose(app, moduleDir, build)
+	if err == nil {
+		app.Synth(nil)
+	}
+	build.Close()
+	jsii.Close()
+	if err != nil {
+		// Exiting before Synth leaves nothing deployable behind.
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
 }
 
 // compose loads the selected environment and adds its stacks to the app.
-func compose(app awscdk.App) error {
+func compose(app awscdk.App, moduleDir string, build *stacks.FunctionBuild) error {
 	path, err := configPath(contextString(app, "env"), contextString(app, "config"))
 	if err != nil {
 		return err
@@ -50,13 +63,7 @@ func compose(app awscdk.App) error {
 		}
 		return err
 	}
-	// The CDK CLI runs the app in the directory of cdk.json, which is the
-	// module root the function is built from.
-	moduleDir, err := os.Getwd()
-	if err != nil {
-		return fmt.Errorf("find the module root: %w", err)
-	}
-	stacks.NewEnvironment(app, cfg, stacks.Props{ModuleDir: moduleDir})
+	stacks.NewEnvironment(app, cfg, stacks.Props{ModuleDir: moduleDir, Build: build})
 	return nil
 }
 

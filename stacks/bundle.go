@@ -1,6 +1,7 @@
 package stacks
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -27,9 +28,10 @@ const LambdaPackage = "./lambda"
 //
 // jsii calls TryBundle through the awscdk.ILocalBundling interface; it must
 // be used as a pointer, and it is handed only the output directory, so the
-// module root travels in the struct.
+// module root (or a build already under way) travels in the struct.
 type goBundler struct {
 	moduleDir string
+	early     *FunctionBuild
 }
 
 // BuildArgs returns the go command line that builds the function into
@@ -64,16 +66,82 @@ func BuildEnv(base []string) []string {
 	)
 }
 
-// TryBundle builds the bootstrap binary into outputDir. It reports failure
-// on standard error with the compiler's own output; returning false then
-// makes the CDK fall back to Docker, whose error follows ours.
-func (b *goBundler) TryBundle(outputDir *string, _ *awscdk.BundlingOptions) *bool {
-	cmd := exec.Command("go", BuildArgs(filepath.Join(*outputDir, "bootstrap"))...)
-	cmd.Dir = b.moduleDir
+// buildCommand returns the go build of the function into output.
+func buildCommand(ctx context.Context, moduleDir, output string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, "go", BuildArgs(output)...)
+	cmd.Dir = moduleDir
 	cmd.Env = BuildEnv(os.Environ())
-	cmd.Stdout = os.Stderr
-	cmd.Stderr = os.Stderr
-	if err := cmd.Run(); err != nil {
+	return cmd
+}
+
+// FunctionBuild is a build of the reload function started before the CDK
+// app: the Go build and the start of jsii and Node.js each take about a
+// second, and on two cores they overlap. The synth then only copies the
+// binary.
+type FunctionBuild struct {
+	dir    string
+	cancel context.CancelFunc
+	done   chan struct{}
+	out    []byte
+	err    error
+}
+
+// StartFunctionBuild starts building the function from moduleDir in the
+// background. Close it when the app is done, whether or not the synth used
+// it.
+func StartFunctionBuild(moduleDir string) *FunctionBuild {
+	ctx, cancel := context.WithCancel(context.Background())
+	b := &FunctionBuild{cancel: cancel, done: make(chan struct{})}
+	b.dir, b.err = os.MkdirTemp("", "qlik-reload-function-")
+	if b.err != nil {
+		close(b.done)
+		return b
+	}
+	cmd := buildCommand(ctx, moduleDir, filepath.Join(b.dir, "bootstrap"))
+	go func() {
+		defer close(b.done)
+		b.out, b.err = cmd.CombinedOutput()
+	}()
+	return b
+}
+
+// Close stops the build if it still runs and removes its output.
+func (b *FunctionBuild) Close() {
+	b.cancel()
+	<-b.done
+	if b.dir != "" {
+		os.RemoveAll(b.dir)
+	}
+}
+
+// copyTo waits for the build and copies the binary into dir.
+func (b *FunctionBuild) copyTo(dir string) error {
+	<-b.done
+	if b.err != nil {
+		return fmt.Errorf("%w\n%s", b.err, b.out)
+	}
+	raw, err := os.ReadFile(filepath.Join(b.dir, "bootstrap"))
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "bootstrap"), raw, 0o755)
+}
+
+// TryBundle puts the bootstrap binary into outputDir, from the early build
+// when there is one. It reports failure on standard error with the
+// compiler's own output; returning false then makes the CDK fall back to
+// Docker, whose error follows ours.
+func (b *goBundler) TryBundle(outputDir *string, _ *awscdk.BundlingOptions) *bool {
+	var err error
+	if b.early != nil {
+		err = b.early.copyTo(*outputDir)
+	} else {
+		cmd := buildCommand(context.Background(), b.moduleDir, filepath.Join(*outputDir, "bootstrap"))
+		cmd.Stdout = os.Stderr
+		cmd.Stderr = os.Stderr
+		err = cmd.Run()
+	}
+	if err != nil {
 		fmt.Fprintf(os.Stderr, "building the reload function (go %v in %s) failed: %v\n", BuildArgs("bootstrap"), b.moduleDir, err)
 		return jsii.Bool(false)
 	}
@@ -84,14 +152,14 @@ func (b *goBundler) TryBundle(outputDir *string, _ *awscdk.BundlingOptions) *boo
 // built from ./lambda, hashed by its bytes (OUTPUT). Hashing the source
 // directory instead would miss changes in the internal packages the function
 // imports.
-func functionCode(moduleDir string) awslambda.Code {
+func functionCode(moduleDir string, early *FunctionBuild) awslambda.Code {
 	return awslambda.Code_FromAsset(jsii.String(filepath.Join(moduleDir, "lambda")), &awss3assets.AssetOptions{
 		AssetHashType: awscdk.AssetHashType_OUTPUT,
 		Bundling: &awscdk.BundlingOptions{
 			// The image is never pulled: the local bundler always answers
 			// first. Its name says so if a failed build falls back to Docker.
 			Image: awscdk.DockerImage_FromRegistry(jsii.String("local-go-build-failed-see-the-error-above")),
-			Local: &goBundler{moduleDir: moduleDir},
+			Local: &goBundler{moduleDir: moduleDir, early: early},
 		},
 	})
 }

@@ -22,6 +22,8 @@ type CoreProps struct {
 	Config *config.Config
 	// ModuleDir is the Go module root the function is built from.
 	ModuleDir string
+	// Build, when not nil, is the function's build already under way.
+	Build *FunctionBuild
 }
 
 // Core is an environment's core stack: everything but the schedules of the
@@ -55,6 +57,7 @@ func NewCore(scope constructs.Construct, id string, props *CoreProps) *Core {
 
 	fn := NewReloadFunction(stack, "Reload", &ReloadFunctionProps{
 		ModuleDir:           props.ModuleDir,
+		Build:               props.Build,
 		TenantURL:           cfg.TenantURL,
 		Secret:              secret,
 		SecretKey:           key,
@@ -119,9 +122,14 @@ func NewCore(scope constructs.Construct, id string, props *CoreProps) *Core {
 			"aws lambda invoke --region ", *awscdk.Aws_REGION(),
 			" --function-name ", *fn.Function.FunctionName(),
 			` --cli-binary-format raw-in-base64-out --payload '{"appId":"YOUR-APP-ID"}' /dev/stdout`)))
+	// The other schedule stacks read these four outputs (see
+	// importedTarget); their names must not change.
+	output(stack, outputFunctionArn, "The reload function's ARN, which every schedule invokes", target.FunctionArn)
+	output(stack, outputSchedulerRoleArn, "The role EventBridge Scheduler invokes the function with", target.RoleArn)
+	output(stack, outputDeadLetterQueueArn, "The dead-letter queue of the schedules and the function", target.DeadLetterQueueArn)
+	output(stack, outputScheduleGroupName, "The schedule group holding this environment's schedules", target.GroupName)
 	output(stack, "FunctionName", "The reload function", fn.Function.FunctionName())
 	output(stack, "LogGroupName", "The reload function's JSON logs", fn.LogGroup.LogGroupName())
-	output(stack, "ScheduleGroupName", "The schedule group holding this environment's schedules", group.Ref())
 	output(stack, "DeadLetterQueueUrl", "Events that could not start a reload after all retries", dlq.QueueUrl())
 	output(stack, "AlarmTopicArn", "The SNS topic the alarms notify", alarms.Topic.TopicArn())
 	output(stack, "CredentialSecretArn", "The secret holding the Qlik credential", secret.SecretArn())

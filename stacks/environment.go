@@ -15,6 +15,10 @@ type Props struct {
 	// ModuleDir is the Go module root (the directory holding go.mod) the
 	// reload function is built from.
 	ModuleDir string
+	// Build, when not nil, is a build of the function started early (see
+	// StartFunctionBuild); without it the function is built when the synth
+	// needs it.
+	Build *FunctionBuild
 }
 
 // Environment is one environment's stacks.
@@ -67,22 +71,20 @@ func NewEnvironment(scope constructs.Construct, cfg *config.Config, props Props)
 		StackProps: stackProps(0),
 		Config:     cfg,
 		ModuleDir:  props.ModuleDir,
+		Build:      props.Build,
 	})
 	NewSchedules(core.Stack, "Schedules", &SchedulesProps{Target: core.Target, Rows: rows[0]})
 
 	env := &Environment{Core: core}
+	imported := importedTarget(StackName(cfg.Name, 0))
 	for i := 1; i < cfg.ScheduleStacks; i++ {
 		sp := stackProps(i)
 		stack := awscdk.NewStack(scope, jsii.String(StackName(cfg.Name, i)), &sp)
-		// The schedule stacks read the core stack's values with weak
-		// references (Fn::GetStackOutput) rather than exports: an export
-		// cannot be removed while a deployed stack imports it, which would
-		// block deployments once a schedule stack becomes empty. The CDK
-		// reads this setting from the consuming stack, so it is set here,
-		// where the design depends on it, and not only in cdk.json.
-		stack.Node().SetContext(jsii.String("@aws-cdk/core:defaultCrossStackReferences"), "weak")
+		// Deploy after the core stack, whose outputs the schedules read, and
+		// destroy before it.
+		stack.AddDependency(core.Stack, jsii.String("its schedules invoke the core stack's function"))
 		if len(rows[i]) > 0 {
-			NewSchedules(stack, "Schedules", &SchedulesProps{Target: core.Target, Rows: rows[i]})
+			NewSchedules(stack, "Schedules", &SchedulesProps{Target: imported, Rows: rows[i]})
 		} else {
 			awscdk.Validations_Of(stack).Acknowledge(&awscdk.Acknowledgment{
 				Id:     jsii.String("CloudFormation-Validate::F0001"),

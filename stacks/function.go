@@ -34,6 +34,8 @@ const (
 type ReloadFunctionProps struct {
 	// ModuleDir is the Go module root the function is built from.
 	ModuleDir string
+	// Build, when not nil, is the function's build already under way.
+	Build *FunctionBuild
 	// TenantURL is the Qlik tenant's base URL.
 	TenantURL string
 	// Secret holds the Qlik credential; the function may read it and
@@ -129,7 +131,7 @@ func NewReloadFunction(scope constructs.Construct, id string, props *ReloadFunct
 		Runtime:      awslambda.Runtime_PROVIDED_AL2023(),
 		Architecture: awslambda.Architecture_ARM_64(),
 		Handler:      jsii.String("bootstrap"),
-		Code:         functionCode(props.ModuleDir),
+		Code:         functionCode(props.ModuleDir, props.Build),
 		Role:         role,
 		MemorySize:   jsii.Number(functionMemoryMB),
 		Timeout:      awscdk.Duration_Seconds(jsii.Number(functionTimeoutSeconds)),

@@ -3,6 +3,7 @@ package stacks
 import (
 	"sort"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsscheduler"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -20,9 +21,8 @@ const (
 	scheduleMaxEventAgeSecond = 3600
 )
 
-// ScheduleTarget is what every schedule of an environment invokes. Its
-// values are tokens of the core stack; in another stack the CDK turns them
-// into cross-stack imports.
+// ScheduleTarget is what every schedule of an environment invokes: tokens
+// of the core stack's resources there, and reads of its outputs elsewhere.
 type ScheduleTarget struct {
 	// FunctionArn is the reload function's ARN.
 	FunctionArn *string
@@ -32,6 +32,36 @@ type ScheduleTarget struct {
 	DeadLetterQueueArn *string
 	// GroupName is the environment's schedule group.
 	GroupName *string
+}
+
+// The core stack's outputs that importedTarget reads.
+const (
+	outputFunctionArn        = "FunctionArn"
+	outputSchedulerRoleArn   = "SchedulerRoleArn"
+	outputDeadLetterQueueArn = "DeadLetterQueueArn"
+	outputScheduleGroupName  = "ScheduleGroupName"
+)
+
+// importedTarget is the target as another stack of the same account and
+// region sees it: Fn::GetStackOutput reads of the core stack's outputs.
+//
+// Reading named outputs, rather than letting the CDK turn the core stack's
+// tokens into cross-stack references, has two reasons. Exports are avoided:
+// CloudFormation refuses to remove an export that a deployed stack still
+// imports, which would block deployments once a schedule stack is emptied.
+// And the CDK resolves a plain intrinsic much faster than a reference, which
+// matters with thousands of schedules. The dependency on the core stack,
+// which a reference would have added, is declared by the caller.
+func importedTarget(coreStackName string) ScheduleTarget {
+	get := func(output string) *string {
+		return awscdk.Fn_GetStackOutput(jsii.String(coreStackName), jsii.String(output), nil, nil)
+	}
+	return ScheduleTarget{
+		FunctionArn:        get(outputFunctionArn),
+		RoleArn:            get(outputSchedulerRoleArn),
+		DeadLetterQueueArn: get(outputDeadLetterQueueArn),
+		GroupName:          get(outputScheduleGroupName),
+	}
 }
 
 // SchedulesProps configures a Schedules construct.

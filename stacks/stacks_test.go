@@ -423,9 +423,9 @@ func TestStackEnvironment(t *testing.T) {
 }
 
 // TestRowsSpreadOverScheduleStacks checks that each row lands in the stack
-// its name hashes to, that the other stacks read the core stack's values
-// through stack outputs rather than exports, and that a stack left with no
-// rows has no resources (so the CDK CLI deletes it).
+// its name hashes to, that the other stacks deploy after the core stack and
+// read its values through stack outputs rather than exports, and that a
+// stack left with no rows has no resources (so the CDK CLI deletes it).
 func TestRowsSpreadOverScheduleStacks(t *testing.T) {
 	cfg := testConfig(func(c *config.Config) {
 		c.ScheduleStacks = 4
@@ -453,6 +453,9 @@ func TestRowsSpreadOverScheduleStacks(t *testing.T) {
 		})
 		if i == 0 {
 			continue
+		}
+		if deps := *stack.Dependencies(); len(deps) != 1 || *deps[0].StackName() != StackName("unit", 0) {
+			t.Errorf("stack %d must deploy after the core stack only; depends on %d stacks", i, len(deps))
 		}
 		raw, _ := json.Marshal(tmpl.ToJSON())
 		if strings.Contains(string(raw), "Fn::ImportValue") {
