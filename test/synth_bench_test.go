@@ -1,0 +1,87 @@
+package test
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/config"
+)
+
+// BenchmarkSynth measures a whole synth of the real app, function build
+// included, against the number of rows, beside the floor: the smallest Go
+// CDK app (floorapp) run the same way. Both run as built binaries with the
+// context the CDK CLI would pass, so the CLI's own start-up is left out of
+// both. x-floor is the ratio to the floor.
+//
+//	go test ./test -run XXX -bench Synth -benchtime 3x
+func BenchmarkSynth(b *testing.B) {
+	floorApp := buildBinary(b, "./test/floorapp")
+	buildBinary(b, ".")
+
+	var floor float64
+	b.Run("floor", func(b *testing.B) {
+		for b.Loop() {
+			cmd := exec.Command(floorApp)
+			cmd.Env = append(os.Environ(), "CDK_OUTDIR="+b.TempDir())
+			if out, err := cmd.CombinedOutput(); err != nil {
+				b.Fatalf("floor app: %v\n%s", err, out)
+			}
+		}
+		floor = float64(b.Elapsed().Nanoseconds()) / float64(b.N)
+	})
+
+	for _, rows := range []int{1, 100, 1000, 5000} {
+		path := writeTable(b, rows)
+		b.Run(fmt.Sprintf("rows=%d", rows), func(b *testing.B) {
+			for b.Loop() {
+				if stderr, err := runApp(b, moduleRoot(b), b.TempDir(), map[string]interface{}{"config": path}); err != nil {
+					b.Fatalf("synth of %d rows: %v\n%s", rows, err, stderr)
+				}
+			}
+			if floor > 0 {
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/floor, "x-floor")
+			}
+		})
+	}
+}
+
+// writeTable writes a valid table of n rows spread over office hours, with
+// as many schedule stacks as the rows need, and returns its path.
+func writeTable(b *testing.B, n int) string {
+	b.Helper()
+	names := make([]string, n)
+	for i := range names {
+		names[i] = fmt.Sprintf("report-%05d", i)
+	}
+	stacks := 1
+	for !fits(names, stacks) {
+		stacks++
+	}
+	var s strings.Builder
+	fmt.Fprintf(&s, "tenantUrl: https://acme.eu.qlikcloud.com\ntimezone: Europe/Stockholm\nscheduleStacks: %d\nreloads:\n", stacks)
+	for i, name := range names {
+		fmt.Fprintf(&s, "  - name: %s\n    appId: 687ef393-f0ad-4c64-ac59-6db967126015\n    schedule: cron(%d %d ? * MON-FRI *)\n", name, i%60, 6+i/60%12)
+	}
+	path := filepath.Join(b.TempDir(), fmt.Sprintf("bench%d.yaml", n))
+	if err := os.WriteFile(path, []byte(s.String()), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	return path
+}
+
+// fits reports whether no stack gets more rows than it may hold.
+func fits(names []string, stacks int) bool {
+	count := make([]int, stacks)
+	for _, n := range names {
+		i := config.StackIndex(n, stacks)
+		count[i]++
+		if count[i] > config.MaxSchedulesPerStack {
+			return false
+		}
+	}
+	return true
+}
