@@ -1,0 +1,99 @@
+# qlik-reload-triggers: run `make help` for the targets.
+#
+# Everything runs with the pinned tools: the CDK CLI and Node.js 24 from
+# .tools/package-lock.json (installed on first use), Go modules from go.sum,
+# and staticcheck from go.mod's tool line. Nothing is installed globally.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+# The CDK CLI and the jsii runtime behind the Go bindings both run on the
+# first node in PATH: put the pinned Node 24 there.
+export PATH := $(CURDIR)/.tools/node_modules/.bin:$(PATH)
+
+ENV ?=
+CONFIG ?=
+ifneq ($(CONFIG),)
+  CONFIG_FILE := $(CONFIG)
+  CONTEXT := -c config=$(CONFIG)
+else ifneq ($(ENV),)
+  CONFIG_FILE := config/$(ENV).yaml
+  CONTEXT := -c env=$(ENV)
+else
+  CONFIG_FILE := config/example.yaml
+  CONTEXT :=
+endif
+OUT ?= cdk.out
+ENVIRONMENTS := $(basename $(notdir $(wildcard config/*.yaml)))
+
+CDK := cdk --no-notices
+TOOLS := .tools/node_modules/.installed
+
+# Pure-Go packages run under the race detector. The packages whose tests
+# import the CDK each link a large binary and start a jsii runtime, so they
+# run without it; between them the two lists cover every package.
+PURE_PACKAGES := ./internal/... ./lambda/... ./cmd/...
+CDK_PACKAGES := . ./stacks/... ./test/...
+
+.PHONY: help
+help: ## Show the targets.
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-11s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@echo
+	@echo "  Choose the environment with ENV=NAME (config/NAME.yaml) or CONFIG=PATH; the default is config/example.yaml."
+
+$(TOOLS): .tools/package.json .tools/package-lock.json
+	npm ci --prefix .tools --no-audit --no-fund --loglevel=error
+	@touch $@
+
+.PHONY: tools
+tools: $(TOOLS) ## Install the pinned CDK CLI and Node.js, and download the Go modules.
+	go mod download
+
+.PHONY: synth
+synth: tools ## Synthesize one environment into cdk.out and print its summary.
+	@rm -rf $(OUT)
+	$(CDK) synth --quiet $(CONTEXT) --output $(OUT)
+	@go run ./cmd/assembly summary -config $(CONFIG_FILE) -dir $(OUT)
+
+.PHONY: synth-all
+synth-all: tools ## Synthesize every environment in config/ into out/NAME.
+	@for env in $(ENVIRONMENTS); do \
+	  echo "== $$env"; \
+	  $(MAKE) --no-print-directory synth ENV=$$env OUT=out/$$env; \
+	done
+
+.PHONY: test
+test: tools ## Run the whole test suite.
+	go test -race $(PURE_PACKAGES)
+	go test $(CDK_PACKAGES)
+
+.PHONY: lint
+lint: ## Check formatting, go vet and staticcheck.
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted"; exit 1; fi
+	go vet ./...
+	go tool staticcheck ./...
+
+.PHONY: diff
+diff: tools ## Diff one environment against its deployed stacks (needs AWS credentials).
+	$(CDK) diff $(CONTEXT) --all
+
+.PHONY: diff-local
+diff-local: synth ## Diff one environment against its golden templates, offline; fails on any difference.
+	@rm -rf $(OUT).masked
+	@go run ./cmd/assembly mask -dir $(OUT) -out $(OUT).masked
+	@golden=test/testdata/golden/$(basename $(notdir $(CONFIG_FILE))); \
+	for template in $(OUT).masked/*.template.json; do \
+	  stack=$$(basename $$template .template.json); \
+	  if [ ! -f $$golden/$$stack.template.json ]; then echo "$$stack: no golden template in $$golden (run: go test ./test -run Golden -update)"; exit 1; fi; \
+	  $(CDK) diff --app $(OUT).masked --template $$golden/$$stack.template.json --fail $$stack; \
+	done
+
+.PHONY: deploy
+deploy: synth ## Deploy one environment from the synthesized cdk.out (needs AWS credentials and a bootstrapped account).
+	$(CDK) deploy --app $(OUT) --all --require-approval broadening --concurrency 4
+
+.PHONY: clean
+clean: ## Remove build outputs.
+	rm -rf cdk.out cdk.out.masked out bootstrap
