@@ -64,6 +64,7 @@ func NewCore(scope constructs.Construct, id string, props *CoreProps) *Core {
 		DeadLetterQueue:     dlq,
 		LogRetentionDays:    cfg.LogRetentionDays,
 		ReservedConcurrency: cfg.ReservedConcurrency,
+		WaitSeconds:         cfg.WaitSeconds,
 	})
 
 	alarms := NewAlarms(stack, "Alarms", &AlarmsProps{

@@ -1,6 +1,8 @@
 package stacks
 
 import (
+	"fmt"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
@@ -52,6 +54,9 @@ type ReloadFunctionProps struct {
 	LogRetentionDays int
 	// ReservedConcurrency caps concurrent runs when not 0.
 	ReservedConcurrency int
+	// WaitSeconds is how long the function watches a new reload leave
+	// Qlik's queue.
+	WaitSeconds int
 }
 
 // ReloadFunction is the reload Lambda with its own role, log group and
@@ -138,6 +143,7 @@ func NewReloadFunction(scope constructs.Construct, id string, props *ReloadFunct
 		Environment: &map[string]*string{
 			"QLIK_TENANT_URL":        jsii.String(props.TenantURL),
 			"QLIK_API_KEY_SECRET_ID": props.Secret.SecretArn(),
+			"QLIK_WAIT_TIMEOUT":      jsii.String(fmt.Sprintf("%ds", props.WaitSeconds)),
 		},
 		LogGroup:                     logGroup,
 		LoggingFormat:                awslambda.LoggingFormat_JSON,

@@ -34,6 +34,7 @@ func testConfig(change func(*config.Config)) *config.Config {
 		Timezone:         "Europe/Stockholm",
 		ScheduleStacks:   1,
 		LogRetentionDays: 90,
+		WaitSeconds:      5,
 		Reloads: []config.Reload{
 			{Name: "sales-weekdays", AppID: appID, Schedule: "cron(0/5 8-17 ? * MON-FRI *)", Timezone: "Europe/Stockholm", Enabled: true},
 			{Name: "sales-weekend", AppID: appID, Schedule: "cron(0 9 ? * SAT,SUN *)", Timezone: "America/New_York", Enabled: false,
@@ -105,6 +106,7 @@ func TestFunction(t *testing.T) {
 			"Environment": map[string]interface{}{"Variables": assertions.Match_ObjectEquals(&map[string]interface{}{
 				"QLIK_TENANT_URL":        tenant,
 				"QLIK_API_KEY_SECRET_ID": map[string]interface{}{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^Credential"))},
+				"QLIK_WAIT_TIMEOUT":      "5s",
 			})},
 			"LoggingConfig": map[string]interface{}{
 				"LogFormat": "JSON",

@@ -42,6 +42,12 @@ type Config struct {
 	// ReservedConcurrency caps how many reload functions run at once. 0 (the
 	// default) leaves it unset, so the account's unreserved pool is used.
 	ReservedConcurrency int
+	// WaitSeconds is how long the function watches a reload it started for
+	// it to leave Qlik's queue, so that its result and log can say whether
+	// the reload runs (default 5). 0 returns as soon as Qlik accepted the
+	// reload, which spares Qlik's read rate limit when many reloads start
+	// together.
+	WaitSeconds int
 	// ScheduleStacks is how many stacks the schedules are spread over
 	// (default 1). Rows are assigned by a hash of their name (see
 	// StackIndex), so adding, removing or reordering rows never moves

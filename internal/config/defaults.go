@@ -6,6 +6,7 @@ const (
 	defaultTimezone         = "UTC"
 	defaultScheduleStacks   = 1
 	defaultLogRetentionDays = 90
+	defaultWaitSeconds      = 5
 	// A flexible window of 0 is OFF, and a reserved concurrency of 0
 	// leaves it unset: both are the zero value.
 	defaultFlexibleWindowMinutes = 0
@@ -28,6 +29,7 @@ func applyDefaults(name, path string, f *rawConfig) *Config {
 		AlarmEmail:            or(f.alarmEmail, ""),
 		FlexibleWindowMinutes: or(f.flexibleWindowMinutes, defaultFlexibleWindowMinutes),
 		ReservedConcurrency:   or(f.reservedConcurrency, defaultReservedConcurrency),
+		WaitSeconds:           or(f.waitSeconds, defaultWaitSeconds),
 		ScheduleStacks:        or(f.scheduleStacks, defaultScheduleStacks),
 		LogRetentionDays:      or(f.logRetentionDays, defaultLogRetentionDays),
 		ExistingSecretArn:     or(f.existingSecretArn, ""),

@@ -21,7 +21,7 @@ import (
 type rawConfig struct {
 	tenantURL, account, region, timezone, alarmEmail setting[string]
 	flexibleWindowMinutes, reservedConcurrency       setting[int]
-	scheduleStacks, logRetentionDays                 setting[int]
+	waitSeconds, scheduleStacks, logRetentionDays    setting[int]
 	existingSecretArn, kmsKeyArn                     setting[string]
 	// reloads.line is the line of the reloads key; value holds the rows.
 	reloads setting[[]rawReload]
@@ -46,6 +46,9 @@ const (
 	maxVariables         = 20
 	maxVariableLength    = 256
 	maxFlexibleWindow    = 1440 // Scheduler's limit, in minutes.
+	// maxWaitSeconds keeps the wait well inside the function's timeout,
+	// which must also hold a rate-limited start's Retry-After.
+	maxWaitSeconds = 60
 )
 
 // logRetentionValues are the retention periods, in days, CloudWatch Logs
@@ -65,6 +68,9 @@ var configRules = []fieldRule[rawConfig]{
 	}},
 	{"reservedConcurrency", func(d *decoder, v value, c *rawConfig) {
 		c.reservedConcurrency = check(d, v, d.integer(v), reservedConcurrency)
+	}},
+	{"waitSeconds", func(d *decoder, v value, c *rawConfig) {
+		c.waitSeconds = check(d, v, d.integer(v), inRange(0, maxWaitSeconds))
 	}},
 	{"scheduleStacks", func(d *decoder, v value, c *rawConfig) {
 		c.scheduleStacks = check(d, v, d.integer(v), inRange(1, maxScheduleStacks))

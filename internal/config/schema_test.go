@@ -121,6 +121,8 @@ func TestSchemaAgreesWithLoader(t *testing.T) {
 			want any
 		}{
 			{"timezone default", props["timezone"].(map[string]any)["default"], defaultTimezone},
+			{"waitSeconds default", number(props["waitSeconds"].(map[string]any)["default"]), defaultWaitSeconds},
+			{"waitSeconds maximum", number(props["waitSeconds"].(map[string]any)["maximum"]), maxWaitSeconds},
 			{"scheduleStacks default", number(props["scheduleStacks"].(map[string]any)["default"]), defaultScheduleStacks},
 			{"scheduleStacks maximum", number(props["scheduleStacks"].(map[string]any)["maximum"]), maxScheduleStacks},
 			{"logRetentionDays default", number(props["logRetentionDays"].(map[string]any)["default"]), defaultLogRetentionDays},
