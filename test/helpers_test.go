@@ -27,9 +27,10 @@ func moduleRoot(t testing.TB) string {
 	return filepath.Dir(filepath.Dir(file))
 }
 
-// cdkContext returns the context of cdk.json, which the CDK CLI hands to
-// the app: the feature flags that shape the templates. In-process synths
-// use it too, so that they produce what `cdk synth` produces.
+// cdkContext returns the context the CDK CLI hands to the app: cdk.json's
+// (the feature flags that shape the templates) and the CLI's own settings.
+// In-process synths use it too, so that they produce what `cdk synth`
+// produces.
 func cdkContext(t testing.TB) map[string]interface{} {
 	t.Helper()
 	raw, err := os.ReadFile(filepath.Join(moduleRoot(t), "cdk.json"))
@@ -37,11 +38,20 @@ func cdkContext(t testing.TB) map[string]interface{} {
 		t.Fatal(err)
 	}
 	var cdk struct {
-		Context map[string]interface{} `json:"context"`
+		Context          map[string]interface{} `json:"context"`
+		VersionReporting *bool                  `json:"versionReporting"`
+		AssetMetadata    *bool                  `json:"assetMetadata"`
+		PathMetadata     *bool                  `json:"pathMetadata"`
 	}
 	if err := json.Unmarshal(raw, &cdk); err != nil {
 		t.Fatalf("read cdk.json: %v", err)
 	}
+	// What the CDK CLI adds to the context from cdk.json's own settings,
+	// each true unless cdk.json says false.
+	isSet := func(b *bool) bool { return b == nil || *b }
+	cdk.Context["aws:cdk:enable-path-metadata"] = isSet(cdk.PathMetadata)
+	cdk.Context["aws:cdk:enable-asset-metadata"] = isSet(cdk.AssetMetadata)
+	cdk.Context["aws:cdk:disable-version-reporting"] = !isSet(cdk.VersionReporting)
 	return cdk.Context
 }
 
