@@ -90,6 +90,10 @@ diff-local: synth ## Diff one environment against its golden templates, offline;
 	  $(CDK) diff --app $(OUT).masked --template $$golden/$$stack.template.json --fail $$stack; \
 	done
 
+.PHONY: bootstrap
+bootstrap: tools ## Prepare the environment's AWS account and region for CDK deployments, once (needs AWS credentials).
+	$(CDK) bootstrap $(CONTEXT)
+
 .PHONY: deploy
 deploy: synth ## Deploy one environment from the synthesized cdk.out (needs AWS credentials and a bootstrapped account).
 	$(CDK) deploy --app $(OUT) --all --require-approval broadening --concurrency 4
