@@ -13,15 +13,15 @@ import (
 	"github.com/aws/jsii-runtime-go"
 )
 
-// GoToolchain is the Go release the function is built with. The Go version
+// goToolchain is the Go release the function is built with. The Go version
 // is embedded in the binary, so pinning it (rather than using whatever Go a
 // machine has) is what makes the asset hash identical everywhere. It must
 // match the go line of go.mod; a test keeps them in step.
-const GoToolchain = "go1.26.8"
+const goToolchain = "go1.26.8"
 
-// LambdaPackage is the main package of the reload function, relative to the
+// lambdaPackage is the main package of the reload function, relative to the
 // module root.
-const LambdaPackage = "./lambda"
+const lambdaPackage = "./lambda"
 
 // goBundler builds the reload function with the local Go toolchain during
 // synth, so that neither Docker nor a prebuilt binary is needed.
@@ -34,12 +34,12 @@ type goBundler struct {
 	early     *FunctionBuild
 }
 
-// BuildArgs returns the go command line that builds the function into
+// buildArgs returns the go command line that builds the function into
 // output. The flags make the binary reproducible: -trimpath drops the
 // checkout's path, -buildvcs=false keeps commit stamps out (a new commit
 // would otherwise redeploy an unchanged function), and an empty build ID
 // removes the last machine-dependent bytes.
-func BuildArgs(output string) []string {
+func buildArgs(output string) []string {
 	return []string{
 		"build",
 		"-tags", "lambda.norpc",
@@ -47,14 +47,14 @@ func BuildArgs(output string) []string {
 		"-buildvcs=false",
 		"-ldflags=-s -w -buildid=",
 		"-o", output,
-		LambdaPackage,
+		lambdaPackage,
 	}
 }
 
-// BuildEnv returns the environment for BuildArgs: the current environment
+// buildEnv returns the environment for buildArgs: the current environment
 // with every variable that changes the output bytes set explicitly, so that
 // a developer's own go env settings cannot change the asset hash.
-func BuildEnv(base []string) []string {
+func buildEnv(base []string) []string {
 	return append(base,
 		"CGO_ENABLED=0",
 		"GOOS=linux",
@@ -62,15 +62,15 @@ func BuildEnv(base []string) []string {
 		"GOARM64=v8.0",
 		"GOEXPERIMENT=",
 		"GOFLAGS=-mod=readonly",
-		"GOTOOLCHAIN="+GoToolchain,
+		"GOTOOLCHAIN="+goToolchain,
 	)
 }
 
 // buildCommand returns the go build of the function into output.
 func buildCommand(ctx context.Context, moduleDir, output string) *exec.Cmd {
-	cmd := exec.CommandContext(ctx, "go", BuildArgs(output)...)
+	cmd := exec.CommandContext(ctx, "go", buildArgs(output)...)
 	cmd.Dir = moduleDir
-	cmd.Env = BuildEnv(os.Environ())
+	cmd.Env = buildEnv(os.Environ())
 	return cmd
 }
 
@@ -142,7 +142,7 @@ func (b *goBundler) TryBundle(outputDir *string, _ *awscdk.BundlingOptions) *boo
 		err = cmd.Run()
 	}
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "building the reload function (go %v in %s) failed: %v\n", BuildArgs("bootstrap"), b.moduleDir, err)
+		fmt.Fprintf(os.Stderr, "building the reload function (go %v in %s) failed: %v\n", buildArgs("bootstrap"), b.moduleDir, err)
 		return jsii.Bool(false)
 	}
 	return jsii.Bool(true)

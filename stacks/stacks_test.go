@@ -508,7 +508,7 @@ func TestGoToolchainMatchesGoMod(t *testing.T) {
 	if m == nil {
 		t.Fatal("go.mod has no go line")
 	}
-	if want := "go" + string(m[1]); GoToolchain != want {
-		t.Errorf("GoToolchain is %s, go.mod says %s", GoToolchain, want)
+	if want := "go" + string(m[1]); goToolchain != want {
+		t.Errorf("goToolchain is %s, go.mod says %s", goToolchain, want)
 	}
 }
