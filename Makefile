@@ -53,7 +53,7 @@ tools: $(TOOLS) ## Install the pinned CDK CLI and Node.js, and download the Go m
 .PHONY: synth
 synth: tools ## Synthesize one environment into cdk.out and print its summary.
 	@rm -rf $(OUT)
-	@echo "Synthesizing $(CONFIG_FILE) into $(OUT) (cdk synth $(strip $(CONTEXT)))"
+	@echo "Synthesizing $(CONFIG_FILE) into $(OUT)"
 	@$(CDK) synth --quiet $(CONTEXT) --output $(OUT)
 	@go run ./cmd/assembly summary -config $(CONFIG_FILE) -dir $(OUT)
 
