@@ -113,20 +113,6 @@ func WithRetryMax(n int) Option {
 	}
 }
 
-// WithRetryPolicy replaces DefaultRetryPolicy and DefaultBackoff; a nil
-// argument keeps the default.
-func WithRetryPolicy(check CheckRetry, backoff Backoff) Option {
-	return func(c *Client) error {
-		if check != nil {
-			c.checkRetry = check
-		}
-		if backoff != nil {
-			c.backoff = backoff
-		}
-		return nil
-	}
-}
-
 // WithClock sets the clock used to wait between attempts and to judge
 // whether a wait still fits before the context's deadline.
 func WithClock(clk clock.Clock) Option {

@@ -249,18 +249,11 @@ func (t *Tenant) Inject(route string, faults ...Fault) {
 	t.queue[route] = append(t.queue[route], faults...)
 }
 
-// SetFault makes every request to route meet fault until ClearFault.
+// SetFault makes every request to route meet fault from now on.
 func (t *Tenant) SetFault(route string, fault Fault) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.persistent[route] = fault
-}
-
-// ClearFault removes the fault that SetFault set for route.
-func (t *Tenant) ClearFault(route string) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	delete(t.persistent, route)
 }
 
 // Count returns how many requests reached route, faults included.
