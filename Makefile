@@ -29,6 +29,11 @@ ENVIRONMENTS := $(basename $(notdir $(wildcard config/*.yaml)))
 
 CDK := cdk --no-notices
 TOOLS := .tools/node_modules/.installed
+# Test-only tools, kept apart so that `make synth` never needs them: a
+# DynamoDB-compatible server (dynalite) for the ledger's tests, and cfn-guard
+# with AWS Control Tower's proactive-control rules. The validator's peer
+# dependency (aws-cdk-lib, 161 MB) is not needed to run its binary.
+TEST_TOOLS := .tools/test/node_modules/.installed
 
 # Pure-Go packages run under the race detector. The packages whose tests
 # import the CDK each link a large binary and start a jsii runtime, so they
@@ -45,6 +50,13 @@ help: ## Show the targets.
 $(TOOLS): .tools/package.json .tools/package-lock.json
 	npm ci --prefix .tools --no-audit --no-fund --loglevel=error
 	@touch $@
+
+$(TEST_TOOLS): .tools/test/package.json .tools/test/package-lock.json
+	npm ci --prefix .tools/test --legacy-peer-deps --no-audit --no-fund --loglevel=error
+	@touch $@
+
+.PHONY: test-tools
+test-tools: $(TEST_TOOLS) ## Install the pinned test-only tools (dynalite, cfn-guard).
 
 .PHONY: tools
 tools: $(TOOLS) ## Install the pinned CDK CLI and Node.js, and download the Go modules.
@@ -65,7 +77,7 @@ synth-all: tools ## Synthesize every environment in config/ into out/NAME.
 	done
 
 .PHONY: test
-test: tools ## Run the whole test suite.
+test: tools test-tools ## Run the whole test suite.
 	go test -race $(PURE_PACKAGES)
 	go test $(CDK_PACKAGES)
 
