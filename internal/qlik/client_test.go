@@ -2,6 +2,7 @@ package qlik_test
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -573,5 +574,52 @@ func TestTokenFormattingHidesTheAccessToken(t *testing.T) {
 	var ae *qlik.APIError
 	if !errors.As(err, &ae) || ae.StatusCode != http.StatusUnauthorized {
 		t.Errorf("wrong secret: error = %v, want a 401 *APIError", err)
+	}
+}
+
+// h2Client returns a client that reaches the tenant through an HTTP/2 front
+// with the transport the function uses in production.
+func h2Client(t *testing.T, tenant *qliktest.Tenant, clk clock.Clock, opts ...qlik.Option) (*qliktest.H2Front, *qlik.Client) {
+	t.Helper()
+	front := tenant.NewH2Front(t)
+	tr := qlik.NewTransport()
+	tr.TLSClientConfig = &tls.Config{RootCAs: front.CertPool()}
+	t.Cleanup(tr.CloseIdleConnections)
+	all := append([]qlik.Option{qlik.WithHTTPClient(&http.Client{Transport: tr}),
+		qlik.WithTokenSource(staticToken(testKey)), qlik.WithClock(clk)}, opts...)
+	c, err := qlik.NewClient(front.URL, all...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return front, c
+}
+
+func TestHTTP2StreamResetAfterThePOSTIsNotReplayed(t *testing.T) {
+	tenant, _, clk := setup(t)
+	front, c := h2Client(t, tenant, clk)
+	// A read first, so that the POST goes out on an established HTTP/2
+	// connection, as the handler's POST does.
+	if _, err := c.GetApp(context.Background(), appID); err != nil {
+		t.Fatalf("GetApp over HTTP/2: %v", err)
+	}
+	front.ResetAfterHandling(http.MethodPost, "/api/v1/reloads")
+
+	_, err := c.CreateReload(context.Background(), qlik.ReloadRequest{AppID: appID})
+	var re *qlik.RequestError
+	if !errors.As(err, &re) || !re.Sent || !qlik.OutcomeUnknown(err) {
+		t.Fatalf("error = %v, want a sent *RequestError with an unknown outcome", err)
+	}
+	if got := tenant.Count(qliktest.RouteCreateReload); got != 1 {
+		t.Errorf("POSTs the tenant processed = %d, want exactly 1", got)
+	}
+	if got := tenant.ReloadsCreated(); got != 1 {
+		t.Errorf("reloads created = %d, want 1", got)
+	}
+
+	// Reads stay replayable: a reset GET is sent again and succeeds.
+	front.ResetAfterHandling(http.MethodGet, "/api/v1/reloads")
+	list, err := c.ListReloads(context.Background(), appID, 10)
+	if err != nil || len(list) != 1 {
+		t.Fatalf("ListReloads after a reset = %v, %v; want the one reload", list, err)
 	}
 }

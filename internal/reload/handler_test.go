@@ -165,10 +165,11 @@ func newHarness(t *testing.T, opts harnessOptions) *harness {
 }
 
 // invoke runs one invocation with a Lambda context and a deadline a
-// minute away, like Lambda's.
+// minute away on the fake clock, like Lambda's. (The fake clock may run
+// hours ahead of the real one across invocations.)
 func (hs *harness) invoke(t *testing.T, payload string) (reload.Result, error) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithDeadline(context.Background(), hs.clk.Now().Add(time.Minute))
 	defer cancel()
 	return hs.invokeCtx(ctx, payload)
 }
