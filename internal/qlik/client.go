@@ -329,6 +329,9 @@ func (c *Client) do(ctx context.Context, req *http.Request, how call, v any) err
 // attempt sends req once and returns the token it used, so that a 401 can
 // invalidate exactly that token.
 func (c *Client) attempt(ctx context.Context, req *http.Request, how call, v any) (string, error) {
+	if err := c.checkTimeToSend(ctx, req, how); err != nil {
+		return "", err
+	}
 	var token string
 	if how.auth && c.tokens != nil {
 		var err error
@@ -336,14 +339,9 @@ func (c *Client) attempt(ctx context.Context, req *http.Request, how call, v any
 		if err != nil {
 			return "", &TokenError{Method: req.Method, Path: req.URL.Path, Err: err}
 		}
-	}
-	if !how.replayable {
-		// Checked after the token, whose exchange may have taken a while.
-		if deadline, ok := ctx.Deadline(); ok {
-			if left := deadline.Sub(c.clock.Now()); left < c.timeout {
-				return token, &RequestError{Method: req.Method, Path: req.URL.Path,
-					Err: fmt.Errorf("%w: %s left, and one attempt may take %s", ErrNoTimeToSend, left.Round(time.Millisecond), c.timeout)}
-			}
+		// Again: the token exchange may have taken a while.
+		if err := c.checkTimeToSend(ctx, req, how); err != nil {
+			return token, err
 		}
 	}
 
@@ -399,6 +397,23 @@ func (c *Client) attempt(ctx context.Context, req *http.Request, how call, v any
 		return token, &RequestError{Method: req.Method, Path: req.URL.Path, Sent: true, StatusCode: resp.StatusCode, Err: err}
 	}
 	return token, nil
+}
+
+// checkTimeToSend holds back a request that must not be repeated when one
+// attempt no longer fits before ctx's deadline.
+func (c *Client) checkTimeToSend(ctx context.Context, req *http.Request, how call) error {
+	if how.replayable {
+		return nil
+	}
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return nil
+	}
+	if left := deadline.Sub(c.clock.Now()); left < c.timeout {
+		return &RequestError{Method: req.Method, Path: req.URL.Path,
+			Err: fmt.Errorf("%w: %s left, and one attempt may take %s", ErrNoTimeToSend, max(left, 0).Round(time.Millisecond), c.timeout)}
+	}
+	return nil
 }
 
 // stripURL removes the *url.Error wrapper, whose text repeats the full URL
