@@ -350,8 +350,10 @@ func TestActiveReloadsThatAreNotTheRunAskedForDoNotBlock(t *testing.T) {
 			wantCreated: true,
 		},
 		{
-			name:        "a partial reload for a full-reload row",
-			add:         func(hs *harness) string { return hs.tenant.AddPartialReload(testAppID, qlik.StatusReloading, time.Minute) },
+			name: "a partial reload for a full-reload row",
+			add: func(hs *harness) string {
+				return hs.tenant.AddPartialReload(testAppID, qlik.StatusReloading, time.Minute)
+			},
 			payload:     event(testAppID),
 			wantCreated: true,
 		},
@@ -362,8 +364,10 @@ func TestActiveReloadsThatAreNotTheRunAskedForDoNotBlock(t *testing.T) {
 			wantCreated: true,
 		},
 		{
-			name:        "a partial reload for a partial-reload row",
-			add:         func(hs *harness) string { return hs.tenant.AddPartialReload(testAppID, qlik.StatusReloading, time.Minute) },
+			name: "a partial reload for a partial-reload row",
+			add: func(hs *harness) string {
+				return hs.tenant.AddPartialReload(testAppID, qlik.StatusReloading, time.Minute)
+			},
 			payload:     `{"appId":"` + testAppID + `","partial":true}`,
 			wantCreated: false,
 		},
@@ -898,6 +902,20 @@ func TestSecretIsReadOnceAcrossWarmInvocations(t *testing.T) {
 	}
 	if got := hs.tenant.ReloadsCreated(); got != 2 {
 		t.Errorf("reloads created = %d, want 2", got)
+	}
+}
+
+func TestZeroSecretTTLReadsTheSecretOncePerInvocation(t *testing.T) {
+	hs := newHarness(t, harnessOptions{secretTTL: -1})
+	for _, app := range []string{testAppID, otherAppID} {
+		if _, err := hs.invoke(t, event(app)); err != nil {
+			t.Fatalf("Invoke(%s): %v", app, err)
+		}
+	}
+	// Each invocation sends about five requests; QLIK_SECRET_TTL=0 reads
+	// the secret for the first of them only.
+	if got := hs.secrets.count(); got != 2 {
+		t.Errorf("secret reads over two invocations = %d, want 2", got)
 	}
 }
 
