@@ -447,8 +447,12 @@ func appID(s string) (string, string) {
 }
 
 func scheduleExpression(s string) (string, string) {
-	if _, err := schedule.Parse(s); err != nil {
+	expr, err := schedule.Parse(s)
+	if err != nil {
 		return s, err.Error()
+	}
+	if expr.NeverRuns() {
+		return s, fmt.Sprintf("%s matches no date, so the schedule would never run; check that the day-of-month exists in the months and years it names", s)
 	}
 	return s, ""
 }

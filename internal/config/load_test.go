@@ -192,6 +192,9 @@ var invalidFiles = []struct {
 	{file: "app-id-url-without-id.yaml", want: []string{
 		`:4: reloads[0].appId: "https://acme.eu.qlikcloud.com/hub/home" is an address without an app ID in it; open the app in Qlik Cloud and copy the GUID after /app/ in its address, such as 687ef393-f0ad-4c64-ac59-6db967126015`,
 	}},
+	{file: "schedule-never.yaml", want: []string{
+		":5: reloads[0].schedule: cron(0 8 31 2 ? *) matches no date, so the schedule would never run; check that the day-of-month exists in the months and years it names",
+	}},
 	{file: "schedule-both-days.yaml", want: []string{
 		":5: reloads[0].schedule: day-of-month and day-of-week cannot both be set; use ? in one of them",
 	}},
