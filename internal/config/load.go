@@ -37,8 +37,9 @@ func LoadFile(path string) (*Config, error) {
 	return Load(path, data)
 }
 
-// siblings describes the YAML files in dir, to point at the right name when
-// a file is missing.
+// siblings names the environments in dir, the YAML files there by the
+// name make's ENV= takes, to point at the right name when a file is
+// missing.
 func siblings(dir string) string {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -47,13 +48,13 @@ func siblings(dir string) string {
 	var names []string
 	for _, e := range entries {
 		if ext := filepath.Ext(e.Name()); !e.IsDir() && (ext == ".yaml" || ext == ".yml") {
-			names = append(names, e.Name())
+			names = append(names, strings.TrimSuffix(e.Name(), ext))
 		}
 	}
 	if len(names) == 0 {
 		return fmt.Sprintf("; %s holds no YAML files", dir)
 	}
-	return fmt.Sprintf("; the YAML files in %s are %s", dir, strings.Join(names, ", "))
+	return fmt.Sprintf("; the environments in %s are %s (choose one with ENV=%s)", dir, strings.Join(names, ", "), names[0])
 }
 
 // Load parses and validates one environment's configuration. path names

@@ -521,7 +521,7 @@ func TestLoadFileMissing(t *testing.T) {
 	if !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("LoadFile error = %v, want one that is fs.ErrNotExist", err)
 	}
-	want := fmt.Sprintf("read config file: open %s: no such file or directory; the YAML files in %s are prod.yaml, staging.yml", path, dir)
+	want := fmt.Sprintf("read config file: open %s: no such file or directory; the environments in %s are prod, staging (choose one with ENV=prod)", path, dir)
 	if got := err.Error(); got != want {
 		t.Errorf("LoadFile error\n got: %s\nwant: %s", got, want)
 	}
