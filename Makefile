@@ -111,6 +111,11 @@ test: tools test-tools ## Run the whole test suite.
 	go test -race $(PURE_PACKAGES)
 	go test $(CDK_PACKAGES)
 
+.PHONY: golden
+golden: tools ## Rewrite the golden templates of ENV (every environment without ENV) for review; needed for a new environment.
+	go test ./test -run 'GoldenTemplates$(if $(ENV),/^$(ENV)$$)' -update -count=1
+	@git status --short test/testdata/golden
+
 .PHONY: lint
 lint: ## Check formatting, go vet and staticcheck.
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
@@ -129,7 +134,7 @@ diff-local: synth ## Diff one environment against its golden templates, offline;
 	@golden=test/testdata/golden/$(basename $(notdir $(CONFIG_FILE))); \
 	for template in $(OUT).masked/*.template.json; do \
 	  stack=$$(basename $$template .template.json); \
-	  if [ ! -f $$golden/$$stack.template.json ]; then echo "$$stack: no golden template in $$golden (run: go test ./test -run Golden -update)"; exit 1; fi; \
+	  if [ ! -f $$golden/$$stack.template.json ]; then echo "$$stack: no golden template in $$golden; create it with make golden ENV=$(basename $(notdir $(CONFIG_FILE)))"; exit 1; fi; \
 	  $(CDK) diff --app $(OUT).masked --template $$golden/$$stack.template.json --fail $$stack; \
 	done
 
