@@ -291,11 +291,7 @@ func TestLoadWarnings(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Load: %v", err)
 			}
-			want := make([]string, len(tt.want))
-			for i, w := range tt.want {
-				want[i] = path + w
-			}
-			if diff := cmp.Diff(strings.Split(cfg.Warnings.Error(), "\n"), want); diff != "" {
+			if diff := cmp.Diff(strings.Split(cfg.Warnings.Error(), "\n"), withPath(path, tt.want)); diff != "" {
 				t.Errorf("warnings (-got +want):\n%s", diff)
 			}
 		})
@@ -304,20 +300,11 @@ func TestLoadWarnings(t *testing.T) {
 
 // TestEveryWarningFileIsListed keeps warningFiles and the files in step.
 func TestEveryWarningFileIsListed(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join("testdata", "warnings", "*.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got, want []string
-	for _, f := range files {
-		got = append(got, filepath.Base(f))
-	}
+	var listed []string
 	for _, tt := range warningFiles {
-		want = append(want, tt.file)
+		listed = append(listed, tt.file)
 	}
-	if diff := cmp.Diff(got, want, cmpopts.SortSlices(func(a, b string) bool { return a < b })); diff != "" {
-		t.Errorf("files under testdata/warnings (-on disk +in the table):\n%s", diff)
-	}
+	checkListed(t, "warnings", listed)
 }
 
 // TestLayoutAcceptsValidFiles: the indentation check that explains YAML
@@ -361,11 +348,7 @@ func TestLoadInvalid(t *testing.T) {
 			if !errors.As(err, &problems) {
 				t.Fatalf("Load error = %v, want Problems", err)
 			}
-			want := make([]string, len(tt.want))
-			for i, w := range tt.want {
-				want[i] = path + w
-			}
-			if diff := cmp.Diff(strings.Split(err.Error(), "\n"), want); diff != "" {
+			if diff := cmp.Diff(strings.Split(err.Error(), "\n"), withPath(path, tt.want)); diff != "" {
 				t.Errorf("problems (-got +want):\n%s", diff)
 			}
 		})
@@ -374,19 +357,37 @@ func TestLoadInvalid(t *testing.T) {
 
 // TestEveryInvalidFileIsListed keeps the table and the files in step.
 func TestEveryInvalidFileIsListed(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join("testdata", "invalid", "*.yaml"))
+	var listed []string
+	for _, tt := range invalidFiles {
+		listed = append(listed, tt.file)
+	}
+	checkListed(t, "invalid", listed)
+}
+
+// withPath writes each expected line after the file's path, as messages
+// read.
+func withPath(path string, lines []string) []string {
+	out := make([]string, len(lines))
+	for i, l := range lines {
+		out[i] = path + l
+	}
+	return out
+}
+
+// checkListed checks that the YAML files under testdata/dir are exactly
+// the listed ones.
+func checkListed(t *testing.T, dir string, listed []string) {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join("testdata", dir, "*.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got, want []string
+	var got []string
 	for _, f := range files {
 		got = append(got, filepath.Base(f))
 	}
-	for _, tt := range invalidFiles {
-		want = append(want, tt.file)
-	}
-	if diff := cmp.Diff(got, want, cmpopts.SortSlices(func(a, b string) bool { return a < b })); diff != "" {
-		t.Errorf("files under testdata/invalid (-on disk +in the table):\n%s", diff)
+	if diff := cmp.Diff(got, listed, cmpopts.SortSlices(func(a, b string) bool { return a < b })); diff != "" {
+		t.Errorf("files under testdata/%s (-on disk +in the table):\n%s", dir, diff)
 	}
 }
 
