@@ -215,7 +215,6 @@ func decodeMapping[R any](d *decoder, node ast.Node, field string, rules []field
 	}
 	seen := map[string]int{}
 	var dups []duplicate
-	defer func() { d.duplicates(field, dups) }()
 	for _, kv := range pairs {
 		key, keyLine, ok := d.key(kv, field)
 		if !ok {
@@ -236,6 +235,7 @@ func decodeMapping[R any](d *decoder, node ast.Node, field string, rules []field
 			rules[i].decode(d, v, r)
 		}
 	}
+	d.duplicates(field, dups)
 	return true
 }
 
