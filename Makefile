@@ -27,7 +27,35 @@ endif
 OUT ?= cdk.out
 ENVIRONMENTS := $(basename $(notdir $(wildcard config/*.yaml)))
 
+comma := ,
+space := $(empty) $(empty)
+
 CDK := cdk --no-notices
+
+# make reports a failed recipe with a line of its own ("make: *** [...]
+# Error 1") after whatever the recipe printed. A recipe that has already
+# said what is wrong and how to fix it ends make the way Ctrl-C does instead,
+# which make does not comment on: it exits with status 130.
+STOP := { kill -INT $$PPID; exit 0; }
+
+# The lines the go tool and the CDK CLI add to the app's own report of a bad
+# table ("exit status 1", "go run .: Subprocess exited with error 1"), and
+# what --quiet still prints ("Bundling asset ...", "Successfully synthesized
+# to ...", "Supply a stack id ... to display its template"): they say nothing
+# the summary does not.
+SYNTH_NOISE := -e '^exit status [0-9]+$$' -e '^go run \.: Subprocess exited with error [0-9]+$$' \
+  -e '^Bundling asset ' -e '^Successfully synthesized to ' -e '^Supply a stack id '
+
+# check-config stops before synth when ENV= names a file (ENV=prod.yaml) or
+# an environment that does not exist, naming the environments there are.
+define check-config
+if [[ "$(ENV)" == *.yaml || "$(ENV)" == *.yml ]]; then \
+  echo "ENV=$(ENV) names the file; give the environment's name: ENV=$(basename $(ENV))" >&2; $(STOP); \
+fi; \
+if [ ! -f "$(CONFIG_FILE)" ]; then \
+  echo "$(CONFIG_FILE) does not exist; the environments in config/ are $(subst $(space),$(comma) ,$(ENVIRONMENTS)) (ENV=NAME). To add one, copy config/example.yaml (see the README, Adding an environment)." >&2; $(STOP); \
+fi
+endef
 TOOLS := .tools/node_modules/.installed
 # Test-only tools, kept apart so that `make synth` never needs them: a
 # DynamoDB-compatible server (dynalite) for the ledger's tests, and cfn-guard
@@ -46,6 +74,7 @@ help: ## Show the targets.
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-11s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 	@echo
 	@echo "  Choose the environment with ENV=NAME (config/NAME.yaml) or CONFIG=PATH; the default is config/example.yaml."
+	@echo "  The environments in config/: $(subst $(space),$(comma) ,$(ENVIRONMENTS))."
 
 $(TOOLS): .tools/package.json .tools/package-lock.json
 	npm ci --prefix .tools --no-audit --no-fund --loglevel=error
@@ -60,26 +89,32 @@ test-tools: $(TEST_TOOLS) ## Install the pinned test-only tools (dynalite, cfn-g
 
 .PHONY: tools
 tools: $(TOOLS) ## Install the pinned CDK CLI and Node.js, and download the Go modules.
-	go mod download
+	@go mod download
 
 .PHONY: synth
 synth: tools ## Synthesize one environment into cdk.out and print its summary.
+	@$(check-config)
 	@rm -rf $(OUT)
 	@echo "Synthesizing $(CONFIG_FILE) into $(OUT)"
-	@$(CDK) synth --quiet $(CONTEXT) --output $(OUT)
-	@go run ./cmd/assembly summary -config $(CONFIG_FILE) -dir $(OUT)
+	@$(CDK) synth --quiet $(CONTEXT) --output $(OUT) 2>&1 | { grep -E -v --line-buffered $(SYNTH_NOISE) >&2 || true; } || $(STOP)
+	@go run ./cmd/assembly summary -config $(CONFIG_FILE) -dir $(OUT) 2>&1 | { grep -E -v $(SYNTH_NOISE) || true; } || $(STOP)
 
 .PHONY: synth-all
 synth-all: tools ## Synthesize every environment in config/ into out/NAME.
 	@for env in $(ENVIRONMENTS); do \
 	  echo "== $$env"; \
-	  $(MAKE) --no-print-directory synth ENV=$$env OUT=out/$$env; \
+	  $(MAKE) --no-print-directory synth ENV=$$env OUT=out/$$env || $(STOP); \
 	done
 
 .PHONY: test
 test: tools test-tools ## Run the whole test suite.
 	go test -race $(PURE_PACKAGES)
 	go test $(CDK_PACKAGES)
+
+.PHONY: golden
+golden: tools ## Rewrite the golden templates of ENV (every environment without ENV) for review; needed for a new environment.
+	go test ./test -run 'GoldenTemplates$(if $(ENV),/^$(ENV)$$)' -update -count=1
+	@git status --short test/testdata/golden
 
 .PHONY: lint
 lint: ## Check formatting, go vet and staticcheck.
@@ -99,7 +134,7 @@ diff-local: synth ## Diff one environment against its golden templates, offline;
 	@golden=test/testdata/golden/$(basename $(notdir $(CONFIG_FILE))); \
 	for template in $(OUT).masked/*.template.json; do \
 	  stack=$$(basename $$template .template.json); \
-	  if [ ! -f $$golden/$$stack.template.json ]; then echo "$$stack: no golden template in $$golden (run: go test ./test -run Golden -update)"; exit 1; fi; \
+	  if [ ! -f $$golden/$$stack.template.json ]; then echo "$$stack: no golden template in $$golden; create it with make golden ENV=$(basename $(notdir $(CONFIG_FILE)))"; exit 1; fi; \
 	  $(CDK) diff --app $(OUT).masked --template $$golden/$$stack.template.json --fail $$stack; \
 	done
 

@@ -12,6 +12,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
+	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
@@ -56,6 +58,12 @@ func compose(app awscdk.App, moduleDir string, build *stacks.FunctionBuild) erro
 		return err
 	}
 	cfg, err := config.LoadFile(path)
+	if err == nil {
+		// A row with no run left would deploy a schedule that never fires.
+		if stale := cfg.Stale(time.Now()); len(stale) > 0 {
+			err = stale
+		}
+	}
 	if err != nil {
 		var problems config.Problems
 		if errors.As(err, &problems) {
@@ -75,6 +83,10 @@ func configPath(env, file string) (string, error) {
 	case file != "":
 		return file, nil
 	case env != "":
+		if ext := filepath.Ext(env); ext == ".yaml" || ext == ".yml" {
+			name := strings.TrimSuffix(env, ext)
+			return "", fmt.Errorf("-c env=%s names the file, not the environment: use ENV=%s with make, or -c env=%s", env, name, name)
+		}
 		if env != filepath.Base(env) || env == "." || env == ".." {
 			return "", fmt.Errorf("-c env=%s: give the name of a file in config/ without .yaml, or use -c config=PATH", env)
 		}

@@ -82,7 +82,7 @@ func NewEnvironment(scope constructs.Construct, cfg *config.Config, props Props)
 		stack := awscdk.NewStack(scope, jsii.String(StackName(cfg.Name, i)), &sp)
 		// Deploy after the core stack, whose outputs the schedules read, and
 		// destroy before it.
-		stack.AddDependency(core.Stack, jsii.String("its schedules invoke the core stack's function"))
+		stack.AddStackDependency(core.Stack, jsii.String("its schedules invoke the core stack's function"))
 		if len(rows[i]) > 0 {
 			NewSchedules(stack, "Schedules", &SchedulesProps{Target: imported, Rows: rows[i]})
 		} else {

@@ -79,6 +79,10 @@ func TestAppChoosesTheEnvironment(t *testing.T) {
 		{name: "both", context: map[string]interface{}{"env": "staging", "config": "config/staging.yaml"}, wantErr: "use one of them"},
 		{name: "missing env", context: map[string]interface{}{"env": "prod-eu"}, wantErr: "config/prod-eu.yaml"},
 		{name: "path as env", context: map[string]interface{}{"env": "../staging"}, wantErr: "use -c config=PATH"},
+		{name: "file name as env", context: map[string]interface{}{"env": "staging.yaml"}, wantErr: "-c env=staging.yaml names the file, not the environment: use ENV=staging with make, or -c env=staging"},
+		// A row whose only run has passed would deploy a schedule that
+		// never fires.
+		{name: "stale row", context: map[string]interface{}{"config": "test/testdata/stale.yaml"}, wantErr: "test/testdata/stale.yaml:3: reloads[0]: at(2020-01-06T07:00:00) has no run after now"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

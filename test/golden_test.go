@@ -3,6 +3,7 @@ package test
 import (
 	"bytes"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -69,19 +70,26 @@ func TestGoldenTemplates(t *testing.T) {
 				}
 				golden, err := os.ReadFile(file)
 				if err != nil {
-					t.Errorf("stack %s has no golden template: %v (refresh with -update)", s.Name, err)
+					t.Errorf("stack %s has no golden template (%v); for a new environment or stack, create it with %s, then review and commit it", s.Name, err, refreshCommand(env))
 					continue
 				}
 				if !bytes.Equal(masked, golden) {
-					t.Errorf("stack %s differs from %s (-got +want); review, then refresh with -update:\n%s",
-						s.Name, file, cmp.Diff(string(masked), string(golden)))
+					t.Errorf("stack %s differs from %s (-got +want); review, then refresh with %s:\n%s",
+						s.Name, file, refreshCommand(env), cmp.Diff(string(masked), string(golden)))
 				}
 			}
 			if !*update {
 				if diff := cmp.Diff(got, want); diff != "" {
-					t.Errorf("stacks of %s (-synthesized +golden):\n%s", env, diff)
+					t.Errorf("stacks of %s (-synthesized +golden); refresh with %s:\n%s", env, refreshCommand(env), diff)
 				}
 			}
 		})
 	}
+}
+
+// refreshCommand is the command that rewrites an environment's golden
+// templates: make golden puts the project's pinned Node.js first in PATH,
+// which jsii runs on; the go test line does the same by hand.
+func refreshCommand(env string) string {
+	return fmt.Sprintf("`make golden ENV=%s` (or `PATH=\"$PWD/.tools/node_modules/.bin:$PATH\" go test ./test -run 'GoldenTemplates/^%s$' -update`)", env, env)
 }

@@ -21,6 +21,11 @@ type Config struct {
 	// it. It appears in messages only, never in templates, so that the same
 	// file synthesizes the same templates from any directory.
 	Path string
+	// Warnings are what the file sets validly but probably does not mean
+	// (a time zone that is a fixed offset, an app's address given for its
+	// ID), each with its line, sorted by line. They do not stop a synth;
+	// the summary of make synth prints them.
+	Warnings Problems
 
 	// TenantURL is the Qlik Cloud tenant's base URL: https, no path, no
 	// query, no trailing slash (a trailing slash in the file is removed).

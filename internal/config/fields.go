@@ -7,8 +7,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"time"
-	_ "time/tzdata" // Zone names resolve the same on every machine, with or without a zone database.
 	"unicode/utf8"
 
 	"github.com/goccy/go-yaml/ast"
@@ -60,8 +58,8 @@ var logRetentionValues = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 4
 var configRules = []fieldRule[rawConfig]{
 	{"tenantUrl", func(d *decoder, v value, c *rawConfig) { c.tenantURL = check(d, v, d.text(v), tenantURL) }},
 	{"account", func(d *decoder, v value, c *rawConfig) { c.account = d.account(v) }},
-	{"region", func(d *decoder, v value, c *rawConfig) { c.region = check(d, v, d.text(v), region) }},
-	{"timezone", func(d *decoder, v value, c *rawConfig) { c.timezone = check(d, v, d.text(v), d.zone) }},
+	{"region", func(d *decoder, v value, c *rawConfig) { c.region = check(d, v, d.text(v), knownRegion) }},
+	{"timezone", func(d *decoder, v value, c *rawConfig) { c.timezone = check(d, v, d.text(v), d.zone(v)) }},
 	{"alarmEmail", func(d *decoder, v value, c *rawConfig) { c.alarmEmail = check(d, v, d.text(v), email) }},
 	{"flexibleWindowMinutes", func(d *decoder, v value, c *rawConfig) {
 		c.flexibleWindowMinutes = check(d, v, d.integer(v), inRange(0, maxFlexibleWindow))
@@ -89,9 +87,9 @@ var configRules = []fieldRule[rawConfig]{
 // example present them.
 var reloadRules = []fieldRule[rawReload]{
 	{"name", func(d *decoder, v value, r *rawReload) { r.name = check(d, v, d.text(v), rowName) }},
-	{"appId", func(d *decoder, v value, r *rawReload) { r.appID = check(d, v, d.text(v), appID) }},
+	{"appId", func(d *decoder, v value, r *rawReload) { r.appID = check(d, v, d.text(v), d.appIDRule(v)) }},
 	{"schedule", func(d *decoder, v value, r *rawReload) { r.schedule = check(d, v, d.text(v), scheduleExpression) }},
-	{"timezone", func(d *decoder, v value, r *rawReload) { r.timezone = check(d, v, d.text(v), d.zone) }},
+	{"timezone", func(d *decoder, v value, r *rawReload) { r.timezone = check(d, v, d.text(v), d.zone(v)) }},
 	{"enabled", func(d *decoder, v value, r *rawReload) { r.enabled = d.boolean(v) }},
 	{"partial", func(d *decoder, v value, r *rawReload) { r.partial = d.boolean(v) }},
 	{"description", func(d *decoder, v value, r *rawReload) {
@@ -349,25 +347,6 @@ func region(s string) (string, string) {
 	return s, ""
 }
 
-// zone accepts an IANA time zone name. Local is refused: it means the
-// zone of whichever machine synthesizes, not a zone Scheduler knows.
-func (d *decoder) zone(name string) (string, string) {
-	switch name {
-	case "":
-		return name, "empty; give an IANA time zone, such as Europe/Stockholm or UTC"
-	case "Local":
-		return name, "Local depends on the machine that synthesizes; name the zone, such as Europe/Stockholm"
-	}
-	problem, known := d.zones[name]
-	if !known {
-		if _, err := time.LoadLocation(name); err != nil {
-			problem = fmt.Sprintf("%q is not an IANA time zone; use a name such as Europe/Stockholm, America/New_York or UTC", name)
-		}
-		d.zones[name] = problem
-	}
-	return name, problem
-}
-
 // email accepts a plain address: SNS subscribes exactly this endpoint.
 func email(s string) (string, string) {
 	addr, err := mail.ParseAddress(s)
@@ -468,8 +447,12 @@ func appID(s string) (string, string) {
 }
 
 func scheduleExpression(s string) (string, string) {
-	if _, err := schedule.Parse(s); err != nil {
+	expr, err := schedule.Parse(s)
+	if err != nil {
 		return s, err.Error()
+	}
+	if expr.NeverRuns() {
+		return s, fmt.Sprintf("%s matches no date, so the schedule would never run; check that the day-of-month exists in the months and years it names", s)
 	}
 	return s, ""
 }

@@ -37,8 +37,9 @@ func LoadFile(path string) (*Config, error) {
 	return Load(path, data)
 }
 
-// siblings describes the YAML files in dir, to point at the right name when
-// a file is missing.
+// siblings names the environments in dir, the YAML files there by the
+// name make's ENV= takes, to point at the right name when a file is
+// missing.
 func siblings(dir string) string {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -47,13 +48,13 @@ func siblings(dir string) string {
 	var names []string
 	for _, e := range entries {
 		if ext := filepath.Ext(e.Name()); !e.IsDir() && (ext == ".yaml" || ext == ".yml") {
-			names = append(names, e.Name())
+			names = append(names, strings.TrimSuffix(e.Name(), ext))
 		}
 	}
 	if len(names) == 0 {
 		return fmt.Sprintf("; %s holds no YAML files", dir)
 	}
-	return fmt.Sprintf("; the YAML files in %s are %s", dir, strings.Join(names, ", "))
+	return fmt.Sprintf("; the environments in %s are %s (choose one with ENV=%s)", dir, strings.Join(names, ", "), names[0])
 }
 
 // Load parses and validates one environment's configuration. path names
@@ -67,7 +68,7 @@ func siblings(dir string) string {
 // Config is nil. On success every default has been applied (see
 // applyDefaults).
 func Load(path string, data []byte) (*Config, error) {
-	d := &decoder{file: path, zones: map[string]string{}}
+	d := &decoder{file: path, zones: map[string]zoneCheck{}}
 	name := d.environmentName(path)
 
 	file := d.parseYAML(data)
@@ -84,6 +85,8 @@ func Load(path string, data []byte) (*Config, error) {
 		d.problems.sortByLine()
 		return nil, d.problems
 	}
+	d.warnings.sortByLine()
+	cfg.Warnings = d.warnings
 	return cfg, nil
 }
 
@@ -110,13 +113,21 @@ func (d *decoder) environmentName(path string) string {
 type decoder struct {
 	file     string
 	problems Problems
+	// warnings are what the file sets validly but probably does not mean.
+	warnings Problems
 	// zones caches time zone checks: a large table names few zones, and
 	// loading one reads the zone database.
-	zones map[string]string
+	zones map[string]zoneCheck
 }
 
 func (d *decoder) add(line int, field, format string, args ...any) {
 	d.problems = append(d.problems, Problem{File: d.file, Line: line, Field: field, Message: fmt.Sprintf(format, args...)})
+}
+
+// warn records a warning: something the file sets validly that is probably
+// a mistake. Load returns warnings with the Config, for the summary.
+func (d *decoder) warn(line int, field, format string, args ...any) {
+	d.warnings = append(d.warnings, Problem{File: d.file, Line: line, Field: field, Message: fmt.Sprintf(format, args...)})
 }
 
 // parseYAML parses the file into its single document's body, or reports
@@ -133,6 +144,11 @@ func (d *decoder) parseYAML(data []byte) ast.Node {
 			if tk := yerr.GetToken(); tk != nil && tk.Position != nil {
 				line = tk.Position.Line
 			}
+		}
+		// An indentation mistake is reported on a line before the one to
+		// fix; point at that one instead, and say how to fix it.
+		if n, hint := layoutProblem(data); n >= line && n <= line+2 {
+			line, msg = n, hint
 		}
 		d.add(line, "", "invalid YAML: %s", msg)
 		return nil
@@ -198,6 +214,7 @@ func decodeMapping[R any](d *decoder, node ast.Node, field string, rules []field
 		return false
 	}
 	seen := map[string]int{}
+	var dups []duplicate
 	for _, kv := range pairs {
 		key, keyLine, ok := d.key(kv, field)
 		if !ok {
@@ -205,7 +222,7 @@ func decodeMapping[R any](d *decoder, node ast.Node, field string, rules []field
 		}
 		path := joinField(field, key)
 		if first, dup := seen[key]; dup {
-			d.add(keyLine, path, "set twice, also on line %d; keep one", first)
+			dups = append(dups, duplicate{key: key, line: keyLine, first: first, value: kv.Value})
 			continue
 		}
 		seen[key] = keyLine
@@ -218,7 +235,35 @@ func decodeMapping[R any](d *decoder, node ast.Node, field string, rules []field
 			rules[i].decode(d, v, r)
 		}
 	}
+	d.duplicates(field, dups)
 	return true
+}
+
+// duplicate is a key set a second time in one mapping.
+type duplicate struct {
+	key         string
+	line, first int
+	value       ast.Node
+}
+
+// duplicates reports the keys set twice in one mapping. A row that sets its
+// name twice most likely holds two rows, the second missing the "- " that
+// starts a row, so that is said once instead of once for each of its keys.
+func (d *decoder) duplicates(field string, dups []duplicate) {
+	if strings.HasPrefix(field, "reloads[") {
+		if i := slices.IndexFunc(dups, func(dup duplicate) bool { return dup.key == "name" }); i >= 0 {
+			dup := dups[i]
+			fix := "name: ..."
+			if s, ok := dup.value.(ast.ScalarNode); ok && s.GetToken() != nil {
+				fix = "name: " + s.GetToken().Value
+			}
+			d.add(dup.line, field, "a second name on line %d, after the one on line %d: a new row starts with \"- \"; write - %s on line %d", dup.line, dup.first, fix, dup.line)
+			return
+		}
+	}
+	for _, dup := range dups {
+		d.add(dup.line, joinField(field, dup.key), "set twice, also on line %d; keep one", dup.first)
+	}
 }
 
 // mappingPairs returns the key-value pairs of a mapping node.
@@ -382,6 +427,11 @@ func (d *decoder) boolean(v value) setting[bool] {
 	case *ast.BoolNode:
 		s.value, s.ok = n.Value, true
 	case *ast.StringNode:
+		if tk := n.GetToken(); (tk.Type == token.SingleQuoteType || tk.Type == token.DoubleQuoteType) && (n.Value == "true" || n.Value == "false") {
+			// Quotes make YAML read the word as text.
+			d.add(v.line, v.field, "%q is text because of the quotes; remove them: %s: %s", n.Value, lastKey(v.field), n.Value)
+			break
+		}
 		d.add(v.line, v.field, "%q is not true or false; write true or false", n.Value)
 	default:
 		d.wrongType(v, "true or false")
@@ -468,4 +518,10 @@ func joinField(parent, key string) string {
 		return key
 	}
 	return parent + "." + key
+}
+
+// lastKey returns the key a field path ends in: enabled for
+// reloads[2].enabled.
+func lastKey(field string) string {
+	return field[strings.LastIndexByte(field, '.')+1:]
 }

@@ -59,6 +59,26 @@ var invalidFiles = []struct {
 		":3: schedule: unknown field; schedule is a setting of a row; put it under reloads",
 		":4: colour: unknown field; the known fields are tenantUrl, account, region, timezone, alarmEmail, flexibleWindowMinutes, reservedConcurrency, waitSeconds, scheduleStacks, logRetentionDays, existingSecretArn, kmsKeyArn, reloads",
 	}},
+	{file: "indent-tab.yaml", want: []string{
+		":5: invalid YAML: a tab indents this line, and YAML allows only spaces; indent with spaces",
+	}},
+	{file: "indent-more.yaml", want: []string{
+		":5: invalid YAML: this line is indented by 5 spaces, more than the line above (4), which already has its value; indent with spaces so that it lines up with the settings it belongs with",
+	}},
+	{file: "indent-less.yaml", want: []string{
+		":5: invalid YAML: this line is indented by 3 spaces, which lines up with none of the lines above; indent with spaces so that it lines up with the settings it belongs with",
+	}},
+	{file: "indent-file-setting.yaml", want: []string{
+		":2: invalid YAML: this line is indented by 1 space, more than the line above (0), which already has its value; indent with spaces so that it lines up with the settings it belongs with",
+	}},
+	{file: "row-without-dash-outdented.yaml", want: []string{
+		`:6: invalid YAML: this line lines up with the "- " of the rows above but has none: a new row starts with "- "; write - name: sales-weekly`,
+	}},
+	// A row without its "- " at the indentation of the row above is valid
+	// YAML: one row that sets every key twice.
+	{file: "row-without-dash.yaml", want: []string{
+		`:6: reloads[0]: a second name on line 6, after the one on line 3: a new row starts with "- "; write - name: sales-weekly on line 6`,
+	}},
 	{file: "duplicate-key.yaml", want: []string{
 		":3: timezone: set twice, also on line 2; keep one",
 	}},
@@ -97,7 +117,15 @@ var invalidFiles = []struct {
 		`:3: region: "Ireland" is not an AWS region name, such as eu-west-1`,
 	}},
 	{file: "timezone-unknown.yaml", want: []string{
-		`:2: timezone: "Europe/Stokholm" is not an IANA time zone; use a name such as Europe/Stockholm, America/New_York or UTC`,
+		`:2: timezone: "Europe/Stokholm" is not an IANA time zone; did you mean Europe/Stockholm?`,
+	}},
+	{file: "region-typo.yaml", want: []string{
+		`:3: region: "eu-centrl-1" is not an AWS region; did you mean eu-central-1?`,
+	}},
+	{file: "timezone-case.yaml", want: []string{
+		`:2: timezone: "america/chicago" is not an IANA time zone; did you mean America/Chicago? Zone names are case-sensitive`,
+		`:7: reloads[0].timezone: "America/Chicgo" is not an IANA time zone; did you mean America/Chicago?`,
+		`:11: reloads[1].timezone: "New York" is not an IANA time zone; did you mean America/New_York?`,
 	}},
 	{file: "timezone-local.yaml", schema: true, want: []string{
 		":2: timezone: Local depends on the machine that synthesizes; name the zone, such as Europe/Stockholm",
@@ -161,6 +189,12 @@ var invalidFiles = []struct {
 	{file: "app-id-not-guid.yaml", schema: true, want: []string{
 		`:4: reloads[0].appId: "sales.qvf" is not a Qlik app ID; copy the GUID from the app's address, such as 687ef393-f0ad-4c64-ac59-6db967126015`,
 	}},
+	{file: "app-id-url-without-id.yaml", want: []string{
+		`:4: reloads[0].appId: "https://acme.eu.qlikcloud.com/hub/home" is an address without an app ID in it; open the app in Qlik Cloud and copy the GUID after /app/ in its address, such as 687ef393-f0ad-4c64-ac59-6db967126015`,
+	}},
+	{file: "schedule-never.yaml", want: []string{
+		":5: reloads[0].schedule: cron(0 8 31 2 ? *) matches no date, so the schedule would never run; check that the day-of-month exists in the months and years it names",
+	}},
 	{file: "schedule-both-days.yaml", want: []string{
 		":5: reloads[0].schedule: day-of-month and day-of-week cannot both be set; use ? in one of them",
 	}},
@@ -175,6 +209,9 @@ var invalidFiles = []struct {
 	}},
 	{file: "enabled-not-bool.yaml", schema: true, want: []string{
 		`:6: reloads[0].enabled: "yes please" is not true or false; write true or false`,
+	}},
+	{file: "enabled-quoted.yaml", schema: true, want: []string{
+		`:6: reloads[0].enabled: "false" is text because of the quotes; remove them: enabled: false`,
 	}},
 	{file: "partial-yaml11-bool.yaml", schema: true, want: []string{
 		`:6: reloads[0].partial: "yes" is not true or false; write true or false`,
@@ -218,7 +255,7 @@ var invalidFiles = []struct {
 	// separate passes.
 	{file: "several-problems.yaml", want: []string{
 		":2: tenantUrl: use https: https://acme.eu.qlikcloud.com",
-		`:3: timezone: "Europe/Stokholm" is not an IANA time zone; use a name such as Europe/Stockholm, America/New_York or UTC`,
+		`:3: timezone: "Europe/Stokholm" is not an IANA time zone; did you mean Europe/Stockholm?`,
 		":7: reloads[0].schedule: day-of-month and day-of-week cannot both be set; use ? in one of them",
 		":8: reloads[1].schedule: missing; add cron(...), rate(...) or at(...), such as cron(0 6 ? * MON-FRI *)",
 		`:8: reloads[1].name: "sales-daily" is already the name of reloads[0] on line 5; names must be unique`,
@@ -226,6 +263,68 @@ var invalidFiles = []struct {
 		":11: reloads[1].weight: 0 is out of range 1-10",
 		":12: logRetentionDays: 100 is not a retention CloudWatch Logs offers; the nearest are 90 and 120",
 	}},
+}
+
+// warningFiles lists the files under testdata/warnings: each loads, and
+// Load returns these warnings with the Config, each written after the
+// file's path.
+var warningFiles = []struct {
+	file string
+	want []string
+}{
+	{file: "app-id-url.yaml", want: []string{
+		":4: reloads[0].appId: took the app ID 687ef393-f0ad-4c64-ac59-6db967126015 from the app's address; write appId: 687ef393-f0ad-4c64-ac59-6db967126015",
+	}},
+	// A row that inherits the file's zone is not warned about again.
+	{file: "timezone-fixed-offset.yaml", want: []string{
+		":2: timezone: EST is a fixed offset, UTC-5, with no daylight saving time, so in summer its schedules run an hour off New York's clocks; name the place's zone, such as America/New_York",
+		":7: reloads[0].timezone: EST5EDT is an old POSIX-style zone that follows today's United States rules, not a place's history; name the place's zone, such as America/New_York",
+		":11: reloads[1].timezone: Etc/GMT+5 is a fixed offset, UTC-5 (the sign in these names is inverted), with no daylight saving time; if the place changes its clocks, name its zone, such as America/New_York",
+	}},
+}
+
+func TestLoadWarnings(t *testing.T) {
+	for _, tt := range warningFiles {
+		t.Run(tt.file, func(t *testing.T) {
+			path := filepath.Join("testdata", "warnings", tt.file)
+			cfg, err := loadTestdata(t, path)
+			if err != nil {
+				t.Fatalf("Load: %v", err)
+			}
+			if diff := cmp.Diff(strings.Split(cfg.Warnings.Error(), "\n"), withPath(path, tt.want)); diff != "" {
+				t.Errorf("warnings (-got +want):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestEveryWarningFileIsListed keeps warningFiles and the files in step.
+func TestEveryWarningFileIsListed(t *testing.T) {
+	var listed []string
+	for _, tt := range warningFiles {
+		listed = append(listed, tt.file)
+	}
+	checkListed(t, "warnings", listed)
+}
+
+// TestLayoutAcceptsValidFiles: the indentation check that explains YAML
+// syntax errors finds nothing wrong in files that parse.
+func TestLayoutAcceptsValidFiles(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "valid", "*.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	more, _ := filepath.Glob(filepath.Join("..", "..", "config", "*.yaml"))
+	warnings, _ := filepath.Glob(filepath.Join("testdata", "warnings", "*.yaml"))
+	for _, f := range append(append(files, more...), warnings...) {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, msg := layoutProblem(data); n != 0 {
+			t.Errorf("%s:%d: %s", f, n, msg)
+		}
+	}
 }
 
 func loadTestdata(t testing.TB, path string) (*Config, error) {
@@ -249,11 +348,7 @@ func TestLoadInvalid(t *testing.T) {
 			if !errors.As(err, &problems) {
 				t.Fatalf("Load error = %v, want Problems", err)
 			}
-			want := make([]string, len(tt.want))
-			for i, w := range tt.want {
-				want[i] = path + w
-			}
-			if diff := cmp.Diff(strings.Split(err.Error(), "\n"), want); diff != "" {
+			if diff := cmp.Diff(strings.Split(err.Error(), "\n"), withPath(path, tt.want)); diff != "" {
 				t.Errorf("problems (-got +want):\n%s", diff)
 			}
 		})
@@ -262,19 +357,37 @@ func TestLoadInvalid(t *testing.T) {
 
 // TestEveryInvalidFileIsListed keeps the table and the files in step.
 func TestEveryInvalidFileIsListed(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join("testdata", "invalid", "*.yaml"))
+	var listed []string
+	for _, tt := range invalidFiles {
+		listed = append(listed, tt.file)
+	}
+	checkListed(t, "invalid", listed)
+}
+
+// withPath writes each expected line after the file's path, as messages
+// read.
+func withPath(path string, lines []string) []string {
+	out := make([]string, len(lines))
+	for i, l := range lines {
+		out[i] = path + l
+	}
+	return out
+}
+
+// checkListed checks that the YAML files under testdata/dir are exactly
+// the listed ones.
+func checkListed(t *testing.T, dir string, listed []string) {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join("testdata", dir, "*.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got, want []string
+	var got []string
 	for _, f := range files {
 		got = append(got, filepath.Base(f))
 	}
-	for _, tt := range invalidFiles {
-		want = append(want, tt.file)
-	}
-	if diff := cmp.Diff(got, want, cmpopts.SortSlices(func(a, b string) bool { return a < b })); diff != "" {
-		t.Errorf("files under testdata/invalid (-on disk +in the table):\n%s", diff)
+	if diff := cmp.Diff(got, listed, cmpopts.SortSlices(func(a, b string) bool { return a < b })); diff != "" {
+		t.Errorf("files under testdata/%s (-on disk +in the table):\n%s", dir, diff)
 	}
 }
 
@@ -409,7 +522,7 @@ func TestLoadFileMissing(t *testing.T) {
 	if !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("LoadFile error = %v, want one that is fs.ErrNotExist", err)
 	}
-	want := fmt.Sprintf("read config file: open %s: no such file or directory; the YAML files in %s are prod.yaml, staging.yml", path, dir)
+	want := fmt.Sprintf("read config file: open %s: no such file or directory; the environments in %s are prod, staging (choose one with ENV=prod)", path, dir)
 	if got := err.Error(); got != want {
 		t.Errorf("LoadFile error\n got: %s\nwant: %s", got, want)
 	}

@@ -1,12 +1,14 @@
 // Package summary writes what `make synth` prints after a synth: the
 // environment, its stacks and schedules as actually synthesized, each row's
-// next run in its own time zone, and the busiest minute ahead, so that a BI
-// admin can check a change without reading templates.
+// next run in its own time zone, the busiest minute of a whole week, and
+// warnings about what the table probably does not mean, so that a BI admin
+// can check a change without reading templates.
 package summary
 
 import (
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"text/tabwriter"
 	"time"
@@ -19,9 +21,6 @@ import (
 // QlikStartsPerMinute is Qlik Cloud's documented rate limit on starting
 // reloads (POST /api/v1/reloads), per user and tenant.
 const QlikStartsPerMinute = 50
-
-// busyWindow is how far ahead the busiest minute is looked for.
-const busyWindow = 24 * time.Hour
 
 // Write prints the summary of cfg as synthesized into asm, with next runs
 // counted from now.
@@ -68,84 +67,124 @@ func Write(w io.Writer, cfg *config.Config, asm *assembly.Assembly, now time.Tim
 	fmt.Fprintf(w, "\nNext runs (after %s)\n", now.Format("Mon 2 Jan 2006 15:04 MST"))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "  NAME\tSCHEDULE\tTIME ZONE\tNEXT RUN")
-	var starts []time.Time
 	for _, r := range cfg.Reloads {
-		next, busy, err := nextRun(r, now)
+		next, err := nextRun(r, now)
 		if err != nil {
 			return fmt.Errorf("%s: reloads %s: %w", cfg.Path, r.Name, err)
 		}
-		starts = append(starts, busy...)
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", r.Name, r.Schedule, r.Timezone, next)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
 
-	if minute, n := busiest(starts); n > 1 {
-		fmt.Fprintf(w, "\nBusiest minute in the next 24 hours: %s, %d reload starts", minute.Format("Mon 2 Jan 15:04 MST"), n)
-		if n > QlikStartsPerMinute {
-			fmt.Fprintf(w, ".\n  That is more than the %d a minute Qlik accepts: the rest wait for Qlik's rate limit and may\n"+
-				"  reach the dead-letter queue. Spread them with flexibleWindowMinutes (see the README, Bursts).\n", QlikStartsPerMinute)
-		} else {
-			fmt.Fprintf(w, " (Qlik accepts %d a minute).\n", QlikStartsPerMinute)
+	if err := writeBusiest(w, cfg, now); err != nil {
+		return err
+	}
+	writeWarnings(w, append(slices.Clone(cfg.Warnings), cfg.RunWarnings(now)...))
+	return nil
+}
+
+// writeWarnings prints what the table sets validly but probably does not
+// mean, one line each with file and line, in line order.
+func writeWarnings(w io.Writer, warnings config.Problems) {
+	if len(warnings) == 0 {
+		return
+	}
+	sort.SliceStable(warnings, func(i, j int) bool { return warnings[i].Line < warnings[j].Line })
+	fmt.Fprintf(w, "\nWarnings (%d): the table is valid, but these are probably not meant\n", len(warnings))
+	for _, p := range warnings {
+		fmt.Fprintf(w, "  %s\n", p.Error())
+	}
+}
+
+// writeBusiest prints the minute of a whole week with the most reload
+// starts, counting each row's runs in its own time zone. The week is the
+// first whole one after now (schedule.WeekAfter), so that the answer does
+// not depend on the day make synth runs: a burst on Wednesdays shows on a
+// Tuesday and on a Thursday alike.
+func writeBusiest(w io.Writer, cfg *config.Config, now time.Time) error {
+	from := schedule.WeekAfter(now)
+	to := from.AddDate(0, 0, 7)
+	view, err := time.LoadLocation(cfg.Timezone)
+	if err != nil {
+		return err
+	}
+	counts := make(map[int64]int)
+	for _, r := range cfg.Reloads {
+		// Rows with a flexible window are left out: Scheduler spreads
+		// them. Rates start whenever they were deployed.
+		if !r.Enabled || r.FlexibleWindowMinutes > 0 {
+			continue
 		}
+		expr, err := schedule.Parse(r.Schedule)
+		if err != nil {
+			return err
+		}
+		loc, err := time.LoadLocation(r.Timezone)
+		if err != nil {
+			return err
+		}
+		for _, t := range expr.Runs(from, to, loc) {
+			counts[t.Unix()]++
+		}
+	}
+	minute, n := busiest(counts)
+	week := fmt.Sprintf("\nBusiest minute in the week from %s", from.In(view).Format("Mon 2 Jan 2006"))
+	switch {
+	case n == 0:
+		fmt.Fprintf(w, "%s: no row starts at a fixed minute (rates and flexible windows are left out).\n", week)
+	case n == 1:
+		fmt.Fprintf(w, "%s: no minute holds more than one reload start (Qlik accepts %d a minute).\n", week, QlikStartsPerMinute)
+	case n > QlikStartsPerMinute:
+		fmt.Fprintf(w, "%s: %s, %d reload starts.\n", week, minute.In(view).Format("Mon 2 Jan 15:04 MST"), n)
+		fmt.Fprintf(w, "  That is more than the %d a minute Qlik accepts: the rest wait for Qlik's rate limit and may\n"+
+			"  reach the dead-letter queue. Spread them with flexibleWindowMinutes (see the README, Bursts).\n", QlikStartsPerMinute)
+	default:
+		fmt.Fprintf(w, "%s: %s, %d reload starts (Qlik accepts %d a minute).\n", week, minute.In(view).Format("Mon 2 Jan 15:04 MST"), n, QlikStartsPerMinute)
 	}
 	return nil
 }
 
-// nextRun describes a row's next run for people and returns its start times
-// within busyWindow, for the burst check. Rows with a flexible window are
-// left out of that check: Scheduler spreads them.
-func nextRun(r config.Reload, now time.Time) (string, []time.Time, error) {
+// nextRun describes a row's next run for people.
+func nextRun(r config.Reload, now time.Time) (string, error) {
 	expr, err := schedule.Parse(r.Schedule)
 	if err != nil {
-		return "", nil, err
+		return "", err
 	}
 	loc, err := time.LoadLocation(r.Timezone)
 	if err != nil {
-		return "", nil, err
+		return "", err
 	}
 	if !r.Enabled {
-		return "disabled", nil, nil
+		return "disabled", nil
 	}
 	if expr.Kind() == schedule.Rate {
-		return expr.Describe() + ", counted from deployment", nil, nil
+		return expr.Describe() + ", counted from deployment", nil
 	}
 	next, ok := expr.Next(now, loc)
 	if !ok && expr.Kind() == schedule.At {
-		return "none: that time has passed", nil, nil
+		return "none: that time has passed", nil
 	}
 	if !ok {
-		return "none: no time left that the expression matches", nil, nil
+		return "none: no time left that the expression matches", nil
 	}
 	text := next.In(loc).Format("Mon 2 Jan 2006 15:04 MST")
 	if r.FlexibleWindowMinutes > 0 {
-		return fmt.Sprintf("%s, within %d minutes", text, r.FlexibleWindowMinutes), nil, nil
+		return fmt.Sprintf("%s, within %d minutes", text, r.FlexibleWindowMinutes), nil
 	}
-	var starts []time.Time
-	for t := next; ok && t.Sub(now) <= busyWindow; t, ok = expr.Next(t, loc) {
-		starts = append(starts, t)
-	}
-	return text, starts, nil
+	return text, nil
 }
 
-// busiest returns the minute with the most starts, the earliest on a tie.
-func busiest(starts []time.Time) (time.Time, int) {
-	count := make(map[time.Time]int, len(starts))
-	for _, t := range starts {
-		count[t.UTC().Truncate(time.Minute)]++
-	}
-	minutes := make([]time.Time, 0, len(count))
-	for m := range count {
-		minutes = append(minutes, m)
-	}
-	sort.Slice(minutes, func(i, j int) bool { return minutes[i].Before(minutes[j]) })
-	var best time.Time
+// busiest returns the minute (Unix seconds) with the most starts, the
+// earliest on a tie.
+func busiest(counts map[int64]int) (time.Time, int) {
+	var best int64
 	n := 0
-	for _, m := range minutes {
-		if count[m] > n {
-			best, n = m, count[m]
+	for m, c := range counts {
+		if c > n || c == n && m < best {
+			best, n = m, c
 		}
 	}
-	return best, n
+	return time.Unix(best, 0).UTC(), n
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/assembly"
+	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/clock"
 	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/config"
 )
 
@@ -59,31 +60,77 @@ func TestWrite(t *testing.T) {
 	}
 }
 
-// TestWriteWarnsOfBursts: 60 rows starting at 08:00 exceed what Qlik
-// accepts in a minute, and the summary says how to spread them.
+// TestWriteWarnsOfBursts: 60 rows starting at 08:00 on Wednesdays exceed
+// what Qlik accepts in a minute, and the summary says so, and how to spread
+// them, on whichever day of the week it runs.
 func TestWriteWarnsOfBursts(t *testing.T) {
 	var yaml strings.Builder
 	yaml.WriteString("tenantUrl: https://acme.eu.qlikcloud.com\nreloads:\n")
 	for i := 0; i < 60; i++ {
-		fmt.Fprintf(&yaml, "  - name: app-%02d\n    appId: 687ef393-f0ad-4c64-ac59-6db967126015\n    schedule: cron(0 8 * * ? *)\n", i)
+		fmt.Fprintf(&yaml, "  - name: app-%02d\n    appId: 687ef393-f0ad-4c64-ac59-6db967126%03d\n    schedule: cron(0 8 ? * WED *)\n", i, i)
 	}
 	cfg, err := config.Load("config/burst.yaml", []byte(yaml.String()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	asm := fakeAssembly(t, 60)
-	var got bytes.Buffer
-	if err := Write(&got, cfg, asm, now); err != nil {
-		t.Fatal(err)
-	}
-	for _, want := range []string{
-		"Busiest minute in the next 24 hours: Sat 28 Nov 08:00 UTC, 60 reload starts.",
-		"more than the 50 a minute Qlik accepts",
-		"flexibleWindowMinutes",
-	} {
-		if !strings.Contains(got.String(), want) {
-			t.Errorf("summary lacks %q:\n%s", want, got.String())
+	// A Monday morning, a week before the week the check looks at.
+	fake := clock.NewFake(time.Date(2026, 11, 30, 7, 41, 30, 0, time.UTC))
+	for range 7 {
+		var got bytes.Buffer
+		if err := Write(&got, cfg, asm, fake.Now()); err != nil {
+			t.Fatal(err)
 		}
+		for _, want := range []string{
+			"Busiest minute in the week from Mon 7 Dec 2026: Wed 9 Dec 08:00 UTC, 60 reload starts.",
+			"more than the 50 a minute Qlik accepts",
+			"flexibleWindowMinutes",
+		} {
+			if !strings.Contains(got.String(), want) {
+				t.Errorf("summary on %s lacks %q:\n%s", fake.Now().Weekday(), want, got.String())
+			}
+		}
+		fake.Advance(24 * time.Hour)
+	}
+}
+
+// TestWriteBusiestMinute: the line is there whatever the busiest minute
+// holds, so that the summary always says what the README promises.
+func TestWriteBusiestMinute(t *testing.T) {
+	tests := []struct {
+		name, rows, want string
+	}{
+		{
+			name: "two starts",
+			rows: "  - {name: a, appId: 687ef393-f0ad-4c64-ac59-6db967126015, schedule: cron(0 8 ? * MON *)}\n" +
+				"  - {name: b, appId: 3b5d8c1e-9a47-4f02-b6e3-2c1f0a9d7e54, schedule: cron(0 8 ? * MON-FRI *)}\n",
+			want: "Busiest minute in the week from Mon 30 Nov 2026: Mon 30 Nov 08:00 UTC, 2 reload starts (Qlik accepts 50 a minute).",
+		},
+		{
+			name: "one start at most",
+			rows: "  - {name: a, appId: 687ef393-f0ad-4c64-ac59-6db967126015, schedule: cron(0 8 ? * MON *)}\n",
+			want: "Busiest minute in the week from Mon 30 Nov 2026: no minute holds more than one reload start (Qlik accepts 50 a minute).",
+		},
+		{
+			name: "no fixed minute",
+			rows: "  - {name: a, appId: 687ef393-f0ad-4c64-ac59-6db967126015, schedule: rate(1 hour)}\n",
+			want: "Busiest minute in the week from Mon 30 Nov 2026: no row starts at a fixed minute (rates and flexible windows are left out).",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := config.Load("config/week.yaml", []byte("tenantUrl: https://acme.eu.qlikcloud.com\nreloads:\n"+tt.rows))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got bytes.Buffer
+			if err := Write(&got, cfg, fakeAssembly(t, len(cfg.Reloads)), now); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(got.String(), tt.want) {
+				t.Errorf("summary lacks %q:\n%s", tt.want, got.String())
+			}
+		})
 	}
 }
 
