@@ -1,0 +1,193 @@
+package runs
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/reload"
+)
+
+// Bounds of maxDelayMinutes, as the config allows them.
+const (
+	MinMaxDelayMinutes = 1
+	MaxMaxDelayMinutes = 1440
+)
+
+// Message is a run's trigger: a start-queue message as a schedule writes
+// it, {"appId": "...", "row": "...", "scheduledTime": "...", ...}, or a
+// direct invocation's event.
+type Message struct {
+	// Event is the reload to start.
+	Event reload.Event
+	// Row is the config row's name; empty when a direct invocation names
+	// none.
+	Row string
+	// ScheduledTime is the time the run is for: Scheduler's scheduled
+	// time. Zero when a direct invocation does not give one.
+	ScheduledTime time.Time
+	// MaxDelay is the row's own lateness bound; zero means the
+	// environment's.
+	MaxDelay time.Duration
+}
+
+// runFields are the members a message has besides the event's.
+var runFields = []string{"row", "scheduledTime", "maxDelayMinutes"}
+
+// rowName is the config's pattern for row names.
+var rowName = regexp.MustCompile(`^[a-z0-9]+(?:-[a-z0-9]+)*$`)
+
+// DecodeMessage decodes a message strictly: the event's members as
+// reload.DecodeEvent checks them, plus row, scheduledTime and
+// maxDelayMinutes. requireRun says whether row and scheduledTime must be
+// present (a start-queue message) or may be left out (a direct
+// invocation). Every problem is reported, each naming its field, as a
+// *reload.EventError.
+func DecodeMessage(data []byte, requireRun bool) (Message, error) {
+	members, err := objectMembers(data)
+	if err != nil {
+		return Message{}, &reload.EventError{Problems: []reload.FieldError{{Problem: err.Error()}}}
+	}
+	var msg Message
+	var problems []reload.FieldError
+	add := func(field, format string, args ...any) {
+		problems = append(problems, reload.FieldError{Field: field, Problem: fmt.Sprintf(format, args...)})
+	}
+	var event bytes.Buffer
+	event.WriteByte('{')
+	seen := map[string]bool{}
+	for _, m := range members {
+		switch m.name {
+		case "row", "scheduledTime", "maxDelayMinutes":
+		default:
+			if i := indexFold(runFields, m.name); i >= 0 {
+				add(strconv.Quote(m.name), "unknown field; did you mean %q?", runFields[i])
+				continue
+			}
+			// The event's members, duplicates and unknown ones included,
+			// go to the event's own decoder, which reports them.
+			if event.Len() > 1 {
+				event.WriteByte(',')
+			}
+			name, _ := json.Marshal(m.name)
+			event.Write(name)
+			event.WriteByte(':')
+			event.Write(m.raw)
+			continue
+		}
+		if seen[m.name] {
+			add(m.name, "appears more than once")
+			continue
+		}
+		seen[m.name] = true
+		switch m.name {
+		case "row":
+			var s string
+			if json.Unmarshal(m.raw, &s) != nil || !rowName.MatchString(s) {
+				add("row", "must be a row name of the config table (lowercase letters, digits and single hyphens), got %s", short(string(m.raw)))
+				continue
+			}
+			msg.Row = s
+		case "scheduledTime":
+			var s string
+			t, err := time.Time{}, error(nil)
+			if err = json.Unmarshal(m.raw, &s); err == nil {
+				t, err = time.Parse(time.RFC3339, s)
+			}
+			if err != nil {
+				add("scheduledTime", "must be an RFC 3339 time such as 2026-12-01T07:00:00Z (Scheduler's <aws.scheduler.scheduled-time>), got %s", short(string(m.raw)))
+				continue
+			}
+			msg.ScheduledTime = t.UTC()
+		case "maxDelayMinutes":
+			n, err := strconv.Atoi(string(m.raw))
+			if err != nil || n < MinMaxDelayMinutes || n > MaxMaxDelayMinutes {
+				add("maxDelayMinutes", "must be a whole number from %d to %d, got %s", MinMaxDelayMinutes, MaxMaxDelayMinutes, short(string(m.raw)))
+				continue
+			}
+			msg.MaxDelay = time.Duration(n) * time.Minute
+		}
+	}
+	event.WriteByte('}')
+	if requireRun {
+		for _, f := range runFields[:2] {
+			if !seen[f] {
+				add(f, "is required in a start-queue message")
+			}
+		}
+	}
+	ev, err := reload.DecodeEvent(event.Bytes())
+	var evErr *reload.EventError
+	switch {
+	case errors.As(err, &evErr):
+		problems = append(evErr.Problems, problems...)
+	case err != nil:
+		problems = append(problems, reload.FieldError{Problem: err.Error()})
+	}
+	if len(problems) > 0 {
+		return Message{}, &reload.EventError{Problems: problems}
+	}
+	msg.Event = ev
+	return msg, nil
+}
+
+func indexFold(list []string, s string) int {
+	for i, v := range list {
+		if strings.EqualFold(v, s) {
+			return i
+		}
+	}
+	return -1
+}
+
+func short(s string) string {
+	const maxLen = 64
+	if len(s) <= maxLen {
+		return s
+	}
+	return s[:maxLen] + "..."
+}
+
+type member struct {
+	name string
+	raw  json.RawMessage
+}
+
+// objectMembers reads one JSON object's members in order, duplicates
+// included, and fails on anything after it.
+func objectMembers(data []byte) ([]member, error) {
+	notJSON := errors.New("the message is not valid JSON")
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	if tok, err := dec.Token(); err != nil {
+		return nil, notJSON
+	} else if d, ok := tok.(json.Delim); !ok || d != '{' {
+		return nil, errors.New(`the message must be a JSON object such as {"appId": "<GUID>"}`)
+	}
+	var members []member
+	for dec.More() {
+		tok, err := dec.Token()
+		name, ok := tok.(string)
+		if err != nil || !ok {
+			return nil, notJSON
+		}
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return nil, notJSON
+		}
+		members = append(members, member{name: name, raw: raw})
+	}
+	if _, err := dec.Token(); err != nil {
+		return nil, notJSON
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errors.New("the message has data after its JSON object")
+	}
+	return members, nil
+}
