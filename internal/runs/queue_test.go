@@ -84,7 +84,9 @@ func TestQueueDeadLetters(t *testing.T) {
 		wantQlik  bool // whether Qlik was asked
 		wantInRun bool // whether the ledger records the run
 	}{
-		{name: "invalid event", body: func(at time.Time) string { return `{"appId":"not-a-guid","row":"sales","scheduledTime":"` + at.Format(time.RFC3339) + `"}` },
+		{name: "invalid event", body: func(at time.Time) string {
+			return `{"appId":"not-a-guid","row":"sales","scheduledTime":"` + at.Format(time.RFC3339) + `"}`
+		},
 			wantType: "InvalidEvent"},
 		{name: "not JSON", body: func(time.Time) string { return `appId=1` }, wantType: "InvalidEvent"},
 		{name: "missing scheduled time", body: func(time.Time) string { return `{"appId":"` + salesApp + `","row":"sales"}` }, wantType: "InvalidEvent"},
