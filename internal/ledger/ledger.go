@@ -121,7 +121,8 @@ type Key struct {
 	Row string
 	// AppID is the app; it keys the run only when Row is empty.
 	AppID string
-	// ScheduledTime is the run's time, kept to the second.
+	// ScheduledTime is the run's time: Scheduler's, in whole seconds, or
+	// a direct invocation's, kept to the millisecond.
 	ScheduledTime time.Time
 }
 
@@ -133,13 +134,22 @@ func (k Key) PK() string {
 	return "app#" + k.AppID
 }
 
-// SK returns the sort key: the scheduled time in RFC 3339, UTC, seconds.
+// SK returns the sort key: the scheduled time in RFC 3339, UTC, seconds
+// (Scheduler's times are whole seconds). A time with a fraction of a
+// second, a direct invocation's, keeps its milliseconds, so that two
+// invocations in the same second stay two runs.
 func (k Key) SK() string { return formatScheduled(k.ScheduledTime) }
 
 // String names the run in messages.
 func (k Key) String() string { return k.PK() + " at " + k.SK() }
 
-func formatScheduled(t time.Time) string { return t.UTC().Truncate(time.Second).Format(time.RFC3339) }
+func formatScheduled(t time.Time) string {
+	t = t.UTC().Truncate(time.Millisecond)
+	if t.Nanosecond() != 0 {
+		return formatTime(t)
+	}
+	return t.Format(time.RFC3339)
+}
 
 // formatTime writes the ledger's other times: RFC 3339, UTC, milliseconds.
 func formatTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z07:00") }
@@ -300,7 +310,7 @@ func (l *Ledger) Claim(ctx context.Context, req ClaimRequest) (Claim, error) {
 		return Claim{}, fmt.Errorf("ledger: claim %s: lease until %s is not in the future", req.Key, formatTime(lease))
 	}
 	run := Run{
-		Key:            Key{Row: req.Row, AppID: req.AppID, ScheduledTime: req.ScheduledTime.UTC().Truncate(time.Second)},
+		Key:            Key{Row: req.Row, AppID: req.AppID, ScheduledTime: req.ScheduledTime.UTC().Truncate(time.Millisecond)},
 		Attempts:       1,
 		Status:         StatusClaimed,
 		ClaimedAt:      now,

@@ -292,8 +292,8 @@ func TestClaimStates(t *testing.T) {
 			wantState: ledger.ClaimFresh,
 			check: func(t *testing.T, f fixture, c ledger.Claim) {
 				got := rawItem(t, f, c.Run.Key)
-				if got["pk"] != "app#"+appID || got["sk"] != "2026-12-01T07:00:01Z" || got["row"] != nil {
-					t.Errorf("item keys = %v %v row %v, want app#%s, the second of the invocation, no row", got["pk"], got["sk"], got["row"], appID)
+				if got["pk"] != "app#"+appID || got["sk"] != "2026-12-01T07:00:01.500Z" || got["row"] != nil {
+					t.Errorf("item keys = %v %v row %v, want app#%s, the invocation's time, no row", got["pk"], got["sk"], got["row"], appID)
 				}
 			},
 		},

@@ -26,7 +26,7 @@ const (
 // event's optional members, and optionally the row it stands for and a
 // scheduledTime. The run is keyed by the row (or, without one, the app)
 // and the scheduledTime (or, without one, the invocation's time, to the
-// second). It returns the reload handler's result, or an *reload.Error
+// millisecond, so that each invocation is a run of its own). It returns the reload handler's result, or an *reload.Error
 // when no reload was created or found, as before runs were recorded.
 func (c *Consumer) HandleDirect(ctx context.Context, payload []byte) (reload.Result, error) {
 	msg, err := DecodeMessage(payload, false)
@@ -37,7 +37,7 @@ func (c *Consumer) HandleDirect(ctx context.Context, payload []byte) (reload.Res
 		return reload.Result{}, e
 	}
 	if msg.ScheduledTime.IsZero() {
-		msg.ScheduledTime = c.clock.Now().UTC().Truncate(time.Second)
+		msg.ScheduledTime = c.clock.Now().UTC().Truncate(time.Millisecond)
 	}
 	key := runKey(msg)
 	app := msg.Event.AppID
