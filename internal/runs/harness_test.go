@@ -108,8 +108,11 @@ type harness struct {
 	ledger   *ledger.Ledger
 	queue    *queue
 	consumer *runs.Consumer
-	logs     *strings.Builder
-	metrics  *strings.Builder
+	// starter and runsLedger are what the consumer was built with.
+	starter    runs.Starter
+	runsLedger runs.Ledger
+	logs       *strings.Builder
+	metrics    *strings.Builder
 }
 
 type harnessOptions struct {
@@ -201,6 +204,7 @@ func newHarness(t testing.TB, opts harnessOptions) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
+	hs.starter, hs.runsLedger = h, l
 	cfg := runs.Config{
 		Starter: h, Ledger: l, Queue: hs.queue, StartQueueURL: startURL, DeadLetterQueueURL: deadURL,
 		Clock: clk, Logger: logger, Metrics: metrics,
