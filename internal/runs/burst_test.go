@@ -472,3 +472,28 @@ func BenchmarkSteadyRequests(b *testing.B) {
 		b.ReportMetric(float64(res.tokens), "tokens")
 	}
 }
+
+// BenchmarkQueueMessage measures the function's own time per start-queue
+// message (batches of ten, each message a new run of its own app) against
+// the local fakes and dynalite: decoding, the claim, three Qlik requests
+// and the ledger write, without network latency.
+func BenchmarkQueueMessage(b *testing.B) {
+	hs := newHarness(b, harnessOptions{discardLogs: true})
+	hs.tenant.AutoCreateApps(true)
+	at := hs.clk.Now().Truncate(time.Minute)
+	n := 0
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		var records []events.SQSMessage
+		for range simBatchSize {
+			records = append(records, message(fmt.Sprint("m", n), body(burstApp(n), fmt.Sprintf("row-%d", n), at, ""), 1))
+			n++
+		}
+		if resp := hs.handle(b, records...); len(resp.BatchItemFailures) != 0 {
+			b.Fatalf("failures %+v", resp.BatchItemFailures)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(n), "ms/msg")
+	b.ReportMetric(float64(tenantRequests(hs.tenant))/float64(hs.tenant.ReloadsCreated()), "qlik-req/reload")
+}
