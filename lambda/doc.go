@@ -95,10 +95,14 @@
 // # Observability
 //
 // Logs are log/slog records through aws-lambda-go's lambdacontext handler,
-// carrying requestId, appId, reloadId and status. Each invocation also
-// writes one CloudWatch embedded metric format line in the namespace
+// carrying requestId, appId, reloadId and status. Each direct invocation
+// also writes one CloudWatch embedded metric format line in the namespace
 // QlikReloadTriggers, dimension FunctionName: ReloadsStarted,
 // ReloadsAlreadyActive, TriggerFailures and ReloadsFailed (a new reload
-// seen FAILED or EXCEEDED_LIMIT while waiting). The app id is a property of
-// that line, never a dimension.
+// seen FAILED or EXCEEDED_LIMIT while waiting). Each start-queue message
+// writes one line with ReloadsStarted, ReloadsAlreadyActive,
+// RunsRateLimited, RunsRetried, RunsDeadLettered (and
+// RunsDeadLettered<errorType>) and StartLateness (ms from the scheduled
+// time to Qlik's creation of the reload). The app id and the row are
+// properties of those lines, never dimensions.
 package main
