@@ -233,7 +233,7 @@ func decodeVariables(raw json.RawMessage) (map[string]string, []FieldError) {
 }
 
 // DecodeMembers reads one JSON object and returns its members in order,
-// duplicates included, and fails on anything after it. Decoders of
+// repeated ones included, and fails on anything after it. Decoders of
 // messages that carry an event among other members use it to check them
 // as strictly as DecodeEvent checks an event.
 func DecodeMembers(data []byte) ([]Member, error) {

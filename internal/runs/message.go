@@ -69,7 +69,7 @@ func DecodeMessage(data []byte, requireRun bool) (Message, error) {
 				add(strconv.Quote(m.Name), "unknown field; did you mean %q?", runFields[i])
 				continue
 			}
-			// The event's members, duplicates and unknown ones included,
+			// The event's members, repeated and unknown ones included,
 			// go to the event's own decoder, which reports them.
 			if event.Len() > 1 {
 				event.WriteByte(',')
