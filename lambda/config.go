@@ -3,12 +3,17 @@ package main
 import (
 	"errors"
 	"fmt"
+	"net/url"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/credential"
+	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/ledger"
 	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/qlik"
 	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/reload"
+	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/runs"
 )
 
 // Environment variables read by the function.
@@ -19,6 +24,16 @@ const (
 	envRequestTimeout = "QLIK_REQUEST_TIMEOUT"
 	envSecretTTL      = "QLIK_SECRET_TTL"
 	envFunctionName   = "AWS_LAMBDA_FUNCTION_NAME"
+)
+
+// Environment variables of the start queue and the run ledger, set by the
+// stacks.
+const (
+	envLedgerTable     = "QLIK_LEDGER_TABLE"
+	envStartQueueURL   = "QLIK_START_QUEUE_URL"
+	envDeadLetterQueue = "QLIK_DEAD_LETTER_QUEUE_URL"
+	envMaxDelayMinutes = "QLIK_MAX_DELAY_MINUTES"
+	envHistoryDays     = "QLIK_HISTORY_DAYS"
 )
 
 // functionTimeout is the reload function's timeout, as the stack sets it
@@ -39,6 +54,16 @@ type config struct {
 	RequestTimeout time.Duration
 	SecretTTL      time.Duration
 	FunctionName   string
+	Runs           runsConfig
+}
+
+// runsConfig is where runs are queued and recorded.
+type runsConfig struct {
+	LedgerTable        string
+	StartQueueURL      string
+	DeadLetterQueueURL string
+	MaxDelay           time.Duration
+	HistoryDays        int
 }
 
 // loadConfig reads the configuration through getenv and reports every
@@ -77,6 +102,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if cfg.SecretTTL, err = duration(getenv, envSecretTTL, credential.DefaultTTL, 0, 24*time.Hour, true); err != nil {
 		errs = append(errs, err)
 	}
+	var runErrs []error
+	cfg.Runs, runErrs = loadRunsConfig(getenv)
+	errs = append(errs, runErrs...)
 	if len(errs) > 0 {
 		return config{}, fmt.Errorf("invalid configuration: %w", errors.Join(errs...))
 	}
@@ -102,4 +130,55 @@ func duration(getenv func(string) string, name string, def, lo, hi time.Duration
 		return 0, fmt.Errorf("%s=%q: must be from %s to %s", name, raw, lower, hi)
 	}
 	return d, nil
+}
+
+// tableName is DynamoDB's pattern for table names.
+var tableName = regexp.MustCompile(`^[a-zA-Z0-9_.-]{3,255}$`)
+
+// loadRunsConfig reads the start queue's and the ledger's variables.
+func loadRunsConfig(getenv func(string) string) (runsConfig, []error) {
+	rc := runsConfig{
+		LedgerTable:        strings.TrimSpace(getenv(envLedgerTable)),
+		StartQueueURL:      strings.TrimSpace(getenv(envStartQueueURL)),
+		DeadLetterQueueURL: strings.TrimSpace(getenv(envDeadLetterQueue)),
+	}
+	var errs []error
+	switch {
+	case rc.LedgerTable == "":
+		errs = append(errs, fmt.Errorf("%s is not set: set it to the name of the run ledger's DynamoDB table", envLedgerTable))
+	case !tableName.MatchString(rc.LedgerTable):
+		errs = append(errs, fmt.Errorf("%s=%q: not a DynamoDB table name (3 to 255 letters, digits, _ . -)", envLedgerTable, rc.LedgerTable))
+	}
+	for _, q := range []struct{ name, value string }{{envStartQueueURL, rc.StartQueueURL}, {envDeadLetterQueue, rc.DeadLetterQueueURL}} {
+		if q.value == "" {
+			errs = append(errs, fmt.Errorf("%s is not set: set it to the queue's URL, such as https://sqs.eu-west-1.amazonaws.com/123456789012/name", q.name))
+			continue
+		}
+		if u, err := url.Parse(q.value); err != nil || u.Scheme != "https" || u.Host == "" || u.Path == "" {
+			errs = append(errs, fmt.Errorf("%s=%q: not a queue URL such as https://sqs.eu-west-1.amazonaws.com/123456789012/name", q.name, q.value))
+		}
+	}
+	minutes, err := integer(getenv, envMaxDelayMinutes, 60, runs.MinMaxDelayMinutes, runs.MaxMaxDelayMinutes)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	rc.MaxDelay = time.Duration(minutes) * time.Minute
+	if rc.HistoryDays, err = integer(getenv, envHistoryDays, ledger.DefaultHistoryDays, 1, 36500); err != nil {
+		errs = append(errs, err)
+	}
+	return rc, errs
+}
+
+// integer reads an optional whole number within [lo, hi], using def when
+// the variable is unset or empty.
+func integer(getenv func(string) string, name string, def, lo, hi int) (int, error) {
+	raw := strings.TrimSpace(getenv(name))
+	if raw == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(raw)
+	if err != nil || n < lo || n > hi {
+		return 0, fmt.Errorf("%s=%q: must be a whole number from %d to %d", name, raw, lo, hi)
+	}
+	return n, nil
 }

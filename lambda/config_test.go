@@ -10,9 +10,12 @@ import (
 
 func TestLoadConfig(t *testing.T) {
 	base := map[string]string{
-		"QLIK_TENANT_URL":          "https://example.eu.qlikcloud.com/",
-		"QLIK_API_KEY_SECRET_ID":   "arn:aws:secretsmanager:eu-west-1:123456789012:secret:qlik-AbCdEf",
-		"AWS_LAMBDA_FUNCTION_NAME": "reload-prod",
+		"QLIK_TENANT_URL":            "https://example.eu.qlikcloud.com/",
+		"QLIK_API_KEY_SECRET_ID":     "arn:aws:secretsmanager:eu-west-1:123456789012:secret:qlik-AbCdEf",
+		"AWS_LAMBDA_FUNCTION_NAME":   "reload-prod",
+		"QLIK_LEDGER_TABLE":          "QlikReloads-prod-Ledger-1A2B3C",
+		"QLIK_START_QUEUE_URL":       "https://sqs.eu-west-1.amazonaws.com/123456789012/QlikReloads-prod-Start",
+		"QLIK_DEAD_LETTER_QUEUE_URL": "https://sqs.eu-west-1.amazonaws.com/123456789012/QlikReloads-prod-Dead",
 	}
 	with := func(kv ...string) map[string]string {
 		m := map[string]string{}
@@ -31,6 +34,13 @@ func TestLoadConfig(t *testing.T) {
 		RequestTimeout: 10 * time.Second,
 		SecretTTL:      5 * time.Minute,
 		FunctionName:   "reload-prod",
+		Runs: runsConfig{
+			LedgerTable:        base["QLIK_LEDGER_TABLE"],
+			StartQueueURL:      base["QLIK_START_QUEUE_URL"],
+			DeadLetterQueueURL: base["QLIK_DEAD_LETTER_QUEUE_URL"],
+			MaxDelay:           time.Hour,
+			HistoryDays:        90,
+		},
 	}
 	tests := []struct {
 		name    string
@@ -72,6 +82,17 @@ func TestLoadConfig(t *testing.T) {
 			want: func() config { c := defaults; c.RequestTimeout = 50 * time.Second; return c }(),
 		},
 		{name: "bad TTL", env: with("QLIK_SECRET_TTL", "forever"), wantErr: []string{"QLIK_SECRET_TTL"}},
+		{
+			name: "lateness bound and history set",
+			env:  with("QLIK_MAX_DELAY_MINUTES", "15", "QLIK_HISTORY_DAYS", "400"),
+			want: func() config { c := defaults; c.Runs.MaxDelay, c.Runs.HistoryDays = 15*time.Minute, 400; return c }(),
+		},
+		{name: "no ledger or queues", env: with("QLIK_LEDGER_TABLE", "", "QLIK_START_QUEUE_URL", "", "QLIK_DEAD_LETTER_QUEUE_URL", ""),
+			wantErr: []string{"QLIK_LEDGER_TABLE is not set", "QLIK_START_QUEUE_URL is not set", "QLIK_DEAD_LETTER_QUEUE_URL is not set"}},
+		{name: "queue name instead of URL", env: with("QLIK_START_QUEUE_URL", "QlikReloads-prod-Start"), wantErr: []string{`QLIK_START_QUEUE_URL="QlikReloads-prod-Start": not a queue URL`}},
+		{name: "table ARN instead of name", env: with("QLIK_LEDGER_TABLE", "arn:aws:dynamodb:eu-west-1:123456789012:table/x"), wantErr: []string{"QLIK_LEDGER_TABLE", "not a DynamoDB table name"}},
+		{name: "lateness bound out of range", env: with("QLIK_MAX_DELAY_MINUTES", "0"), wantErr: []string{`QLIK_MAX_DELAY_MINUTES="0": must be a whole number from 1 to 1440`}},
+		{name: "history not a number", env: with("QLIK_HISTORY_DAYS", "90d"), wantErr: []string{`QLIK_HISTORY_DAYS="90d"`}},
 		{
 			name:    "every problem at once",
 			env:     with("QLIK_TENANT_URL", "", "QLIK_WAIT_TIMEOUT", "x", "QLIK_SECRET_TTL", "48h"),

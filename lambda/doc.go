@@ -1,6 +1,8 @@
 // Command lambda is the reload function: an AWS Lambda function for the
-// provided.al2023 runtime that EventBridge Scheduler invokes with
-// {"appId": "<GUID>"} to start that Qlik Cloud app's reload exactly once.
+// provided.al2023 runtime that reads the start queue, where EventBridge
+// Scheduler puts each row's run, and starts each run's Qlik Cloud reload
+// exactly once, recording it in the run ledger. It can also be invoked
+// directly with {"appId": "<GUID>"}.
 //
 // Build it from the repository root:
 //
@@ -8,8 +10,21 @@
 //	    -trimpath -buildvcs=false -ldflags "-s -w -buildid=" -o bootstrap ./lambda
 //
 // This package only wires: it reads the environment once, builds typed
-// values and hands them to internal/reload, internal/qlik and
-// internal/credential. Nothing below main reads the environment.
+// values and hands them to internal/runs, internal/ledger, internal/reload,
+// internal/qlik and internal/credential. Nothing below main reads the
+// environment.
+//
+// # Start-queue batches
+//
+// A payload whose Records come from aws:sqs is a batch of the start
+// queue's event source mapping. Each message is a row's event plus its
+// row, scheduledTime and, when the row sets one, maxDelayMinutes. The
+// answer lists the messages that must come back (ReportBatchItemFailures):
+// those put back for a rate limit, a transient failure or a credential
+// failure, each with ChangeMessageVisibility set to its delay. Runs later
+// than their lateness bound and failures only a person can fix are sent
+// to the dead-letter queue with the message attributes errorType and
+// reason, and count as processed. See internal/runs.
 //
 // # Event
 //
@@ -60,8 +75,19 @@
 //     time Lambda keeps the process frozen). 0 reads it once per invocation
 //     (an OAuth access token is cached regardless).
 //
+// Set by the stacks, for the start queue and the run ledger (the first
+// three required):
+//
+//   - QLIK_LEDGER_TABLE: the run ledger's DynamoDB table.
+//   - QLIK_START_QUEUE_URL: the start queue, where messages are put back.
+//   - QLIK_DEAD_LETTER_QUEUE_URL: the dead-letter queue.
+//   - QLIK_MAX_DELAY_MINUTES (default 60, 1 to 1440): the environment's
+//     lateness bound; a row's maxDelayMinutes overrides it.
+//   - QLIK_HISTORY_DAYS (default 90): how long runs stay in the ledger.
+//
 // The AWS SDK reads its own variables as usual (AWS_REGION, credentials,
-// AWS_ENDPOINT_URL_SECRETS_MANAGER). AWS_LAMBDA_FUNCTION_NAME names the
+// AWS_ENDPOINT_URL_SECRETS_MANAGER, AWS_ENDPOINT_URL_DYNAMODB,
+// AWS_ENDPOINT_URL_SQS). AWS_LAMBDA_FUNCTION_NAME names the
 // metrics' FunctionName dimension; AWS_LAMBDA_LOG_FORMAT and
 // AWS_LAMBDA_LOG_LEVEL (set by the function's logging configuration)
 // choose JSON or text logs and the level.
@@ -69,10 +95,14 @@
 // # Observability
 //
 // Logs are log/slog records through aws-lambda-go's lambdacontext handler,
-// carrying requestId, appId, reloadId and status. Each invocation also
-// writes one CloudWatch embedded metric format line in the namespace
+// carrying requestId, appId, reloadId and status. Each direct invocation
+// also writes one CloudWatch embedded metric format line in the namespace
 // QlikReloadTriggers, dimension FunctionName: ReloadsStarted,
 // ReloadsAlreadyActive, TriggerFailures and ReloadsFailed (a new reload
-// seen FAILED or EXCEEDED_LIMIT while waiting). The app id is a property of
-// that line, never a dimension.
+// seen FAILED or EXCEEDED_LIMIT while waiting). Each start-queue message
+// writes one line with ReloadsStarted, ReloadsAlreadyActive,
+// RunsRateLimited, RunsRetried, RunsDeadLettered (and
+// RunsDeadLettered<errorType>) and StartLateness (ms from the scheduled
+// time to Qlik's creation of the reload). The app id and the row are
+// properties of those lines, never dimensions.
 package main

@@ -8,16 +8,21 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/credential"
 	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/emf"
+	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/ledger"
 	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/qlik"
 	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/reload"
+	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/runs"
 )
 
 // metricsNamespace is the CloudWatch namespace of the function's metrics.
@@ -40,15 +45,18 @@ func main() {
 
 // setup reads the environment and wires the function. It makes no network
 // call: the secret is read when the first invocation needs it.
-func setup(logger *slog.Logger) (func(context.Context, json.RawMessage) (reload.Result, error), error) {
+func setup(logger *slog.Logger) (func(context.Context, json.RawMessage) (any, error), error) {
 	cfg, err := loadConfig(os.Getenv)
 	if err != nil {
 		return nil, err
 	}
+	// The SDK's default configuration honours AWS_ENDPOINT_URL_DYNAMODB,
+	// AWS_ENDPOINT_URL_SQS and AWS_ENDPOINT_URL_SECRETS_MANAGER.
 	awsCfg, err := awsconfig.LoadDefaultConfig(context.Background())
 	if err != nil {
 		return nil, fmt.Errorf("load the AWS SDK configuration: %w", err)
 	}
+	secrets := secretsmanager.NewFromConfig(awsCfg)
 
 	// One HTTP client, so the token exchange and the API calls share
 	// connections to the tenant.
@@ -58,19 +66,6 @@ func setup(logger *slog.Logger) (func(context.Context, json.RawMessage) (reload.
 		qlik.WithRequestTimeout(cfg.RequestTimeout),
 		qlik.WithLogger(logger),
 	}
-	tokenClient, err := qlik.NewClient(cfg.TenantURL, common...)
-	if err != nil {
-		return nil, err
-	}
-	creds, err := credential.NewSource(secretsmanager.NewFromConfig(awsCfg), cfg.SecretID, tokenClient,
-		credential.WithTTL(cfg.SecretTTL), credential.WithLogger(logger))
-	if err != nil {
-		return nil, err
-	}
-	client, err := qlik.NewClient(cfg.TenantURL, append(common, qlik.WithTokenSource(creds))...)
-	if err != nil {
-		return nil, err
-	}
 	var dims []emf.Dimension
 	if cfg.FunctionName != "" {
 		dims = append(dims, emf.Dimension{Name: "FunctionName", Value: cfg.FunctionName})
@@ -79,15 +74,64 @@ func setup(logger *slog.Logger) (func(context.Context, json.RawMessage) (reload.
 	if err != nil {
 		return nil, err
 	}
-	h, err := reload.New(reload.Config{
-		Client:      client,
-		Credentials: creds,
-		Logger:      logger,
-		Metrics:     metrics,
-		WaitTimeout: cfg.WaitTimeout,
+
+	// A direct invocation waits out a rate limit and retries what failed,
+	// as it always did. A start-queue message does neither: its client
+	// sends each request once, and the message goes back on the queue.
+	direct, err := newHandler(cfg, secrets, common, logger, metrics, cfg.WaitTimeout)
+	if err != nil {
+		return nil, err
+	}
+	queued, err := newHandler(cfg, secrets, append(common, qlik.WithRetryMax(0)), logger, nil, 0)
+	if err != nil {
+		return nil, err
+	}
+	led, err := ledger.New(ledger.Config{DB: dynamodb.NewFromConfig(awsCfg), Table: cfg.Runs.LedgerTable, HistoryDays: cfg.Runs.HistoryDays})
+	if err != nil {
+		return nil, err
+	}
+	consumer, err := runs.New(runs.Config{
+		Starter:            queued,
+		DirectStarter:      direct,
+		Ledger:             led,
+		Queue:              sqs.NewFromConfig(awsCfg),
+		StartQueueURL:      cfg.Runs.StartQueueURL,
+		DeadLetterQueueURL: cfg.Runs.DeadLetterQueueURL,
+		MaxDelay:           cfg.Runs.MaxDelay,
+		// A record is started only while the reads, the POST and a
+		// look-up of its outcome still fit; later records go back to the
+		// queue at once instead of failing for lack of time.
+		Reserve: 2*cfg.RequestTimeout + 5*time.Second,
+		Logger:  logger,
+		Metrics: metrics,
 	})
 	if err != nil {
 		return nil, err
 	}
-	return invoker(h), nil
+	return invoker(consumer), nil
+}
+
+// newHandler builds a reload handler with a credential source of its own,
+// whose token exchange uses the same client options.
+func newHandler(cfg config, secrets credential.SecretReader, opts []qlik.Option, logger *slog.Logger, metrics reload.Metrics, wait time.Duration) (*reload.Handler, error) {
+	tokenClient, err := qlik.NewClient(cfg.TenantURL, opts...)
+	if err != nil {
+		return nil, err
+	}
+	creds, err := credential.NewSource(secrets, cfg.SecretID, tokenClient,
+		credential.WithTTL(cfg.SecretTTL), credential.WithLogger(logger))
+	if err != nil {
+		return nil, err
+	}
+	client, err := qlik.NewClient(cfg.TenantURL, append(opts, qlik.WithTokenSource(creds))...)
+	if err != nil {
+		return nil, err
+	}
+	return reload.New(reload.Config{
+		Client:      client,
+		Credentials: creds,
+		Logger:      logger,
+		Metrics:     metrics,
+		WaitTimeout: wait,
+	})
 }

@@ -8,22 +8,53 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda/messages"
 
 	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/reload"
+	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/runs"
 )
 
-// invoker adapts the handler to aws-lambda-go. Errors become Lambda errors
-// whose type is the error's kind, so that failure destinations and metric
-// filters can tell causes apart without reading messages.
-func invoker(h *reload.Handler) func(context.Context, json.RawMessage) (reload.Result, error) {
-	return func(ctx context.Context, payload json.RawMessage) (reload.Result, error) {
-		res, err := h.Invoke(ctx, payload)
+// invoker adapts the consumer to aws-lambda-go. A batch from the start
+// queue's event source mapping answers with the messages that must come
+// back; any other payload is a direct invocation, which answers with its
+// result or fails with a Lambda error whose type is the error's kind, so
+// that failure destinations and metric filters can tell causes apart
+// without reading messages.
+func invoker(c *runs.Consumer) func(context.Context, json.RawMessage) (any, error) {
+	return func(ctx context.Context, payload json.RawMessage) (any, error) {
+		if batch, ok := sqsBatch(payload); ok {
+			return c.HandleQueue(ctx, batch)
+		}
+		res, err := c.HandleDirect(ctx, payload)
 		if err != nil {
-			return reload.Result{}, lambdaError(err)
+			return nil, lambdaError(err)
 		}
 		return res, nil
 	}
+}
+
+// sqsBatch reports whether payload is an SQS event: an object whose
+// Records come from aws:sqs. A direct event has no Records member.
+func sqsBatch(payload []byte) (events.SQSEvent, bool) {
+	var probe struct {
+		Records []struct {
+			EventSource string `json:"eventSource"`
+		} `json:"Records"`
+	}
+	if json.Unmarshal(payload, &probe) != nil || len(probe.Records) == 0 {
+		return events.SQSEvent{}, false
+	}
+	for _, r := range probe.Records {
+		if r.EventSource != "aws:sqs" {
+			return events.SQSEvent{}, false
+		}
+	}
+	var batch events.SQSEvent
+	if json.Unmarshal(payload, &batch) != nil {
+		return events.SQSEvent{}, false
+	}
+	return batch, true
 }
 
 func lambdaError(err error) error {

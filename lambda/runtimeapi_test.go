@@ -284,7 +284,7 @@ func (api *runtimeAPI) waitFirstNext(tb testing.TB, timeout time.Duration) time.
 // functionEnv is the environment Lambda and the stack would give the
 // function, pointed at fakes.
 func functionEnv(api *runtimeAPI, tenantURL, secretsURL, secretID string) map[string]string {
-	return map[string]string{
+	env := map[string]string{
 		"AWS_LAMBDA_RUNTIME_API":           api.address(),
 		"AWS_LAMBDA_FUNCTION_NAME":         "reload-test",
 		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE":  "128",
@@ -298,6 +298,10 @@ func functionEnv(api *runtimeAPI, tenantURL, secretsURL, secretID string) map[st
 		"QLIK_TENANT_URL":                  tenantURL,
 		"QLIK_API_KEY_SECRET_ID":           secretID,
 	}
+	for k, v := range runsEnv() {
+		env[k] = v
+	}
+	return env
 }
 
 // jsonLines decodes every non-empty line of out as a JSON object.

@@ -160,7 +160,7 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) (Result, error) {
 		h.report(ctx, Event{}, outcome{}, e, start)
 		return Result{}, e
 	}
-	return h.handle(ctx, ev, start)
+	return h.handle(ctx, ev, start, RunOptions{})
 }
 
 // Handle starts the event's reload exactly once. It returns an *Error
@@ -172,7 +172,7 @@ func (h *Handler) Handle(ctx context.Context, ev Event) (Result, error) {
 		h.report(ctx, ev, outcome{}, e, start)
 		return Result{}, e
 	}
-	return h.handle(ctx, ev, start)
+	return h.handle(ctx, ev, start, RunOptions{})
 }
 
 // outcome is a successful invocation's result with what the report needs.
@@ -181,10 +181,13 @@ type outcome struct {
 	failedSeen bool
 }
 
-func (h *Handler) handle(ctx context.Context, ev Event, start time.Time) (Result, error) {
+func (h *Handler) handle(ctx context.Context, ev Event, start time.Time, opts RunOptions) (Result, error) {
 	ctx, cancel := h.withMargin(ctx)
 	defer cancel()
-	out, err := h.trigger(ctx, ev)
+	out, err := h.trigger(ctx, ev, opts.AdoptSince)
+	if opts.Unreported {
+		return out.Result, err
+	}
 	if err != nil {
 		h.report(ctx, ev, outcome{}, err, start)
 		return Result{}, err
@@ -206,7 +209,7 @@ func (h *Handler) withMargin(ctx context.Context) (context.Context, context.Canc
 	return context.WithDeadline(ctx, deadline.Add(-margin))
 }
 
-func (h *Handler) trigger(ctx context.Context, ev Event) (outcome, error) {
+func (h *Handler) trigger(ctx context.Context, ev Event, adoptSince time.Time) (outcome, error) {
 	log := h.logger.With("appId", ev.AppID)
 
 	// The app check and the list of reloads do not depend on each other:
@@ -241,6 +244,9 @@ func (h *Handler) trigger(ctx context.Context, ev Event) (outcome, error) {
 	}
 	if list.err != nil {
 		return outcome{}, h.classify(ctx, ev.AppID, stepList, list.err)
+	}
+	if adopted := adoptable(list.reloads, adoptSince); adopted != nil {
+		return outcome{Result: adoptedResult(*adopted)}, nil
 	}
 	if active := h.firstActive(ctx, log, list.reloads, ev.Partial); active != nil {
 		return outcome{Result: resultOf(*active, false)}, nil

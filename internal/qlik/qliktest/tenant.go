@@ -107,6 +107,12 @@ type Tenant struct {
 	created    []qlik.ReloadRequest
 	tokenCalls int
 	seq        int
+
+	// Rate limits (WithLimits): the admitted requests per tier still in
+	// the window, and the refused ones.
+	limits  *Limits
+	windows map[string][]time.Time
+	limited map[string]int
 }
 
 type app struct {
@@ -314,6 +320,11 @@ func (t *Tenant) route(name string, h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		t.mu.Lock()
 		t.counts[name]++
+		if wait, ok := t.admitLocked(name); !ok {
+			t.mu.Unlock()
+			writeRateLimited(w, wait)
+			return
+		}
 		var fault *Fault
 		if q := t.queue[name]; len(q) > 0 {
 			f := q[0]

@@ -1,0 +1,154 @@
+package runs
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/reload"
+)
+
+// Bounds of maxDelayMinutes, as the config allows them.
+const (
+	MinMaxDelayMinutes = 1
+	MaxMaxDelayMinutes = 1440
+)
+
+// Message is a run's trigger: a start-queue message as a schedule writes
+// it, {"appId": "...", "row": "...", "scheduledTime": "...", ...}, or a
+// direct invocation's event.
+type Message struct {
+	// Event is the reload to start.
+	Event reload.Event
+	// Row is the config row's name; empty when a direct invocation names
+	// none.
+	Row string
+	// ScheduledTime is the time the run is for: Scheduler's scheduled
+	// time. Zero when a direct invocation does not give one.
+	ScheduledTime time.Time
+	// MaxDelay is the row's own lateness bound; zero means the
+	// environment's.
+	MaxDelay time.Duration
+}
+
+// runFields are the members a message has besides the event's.
+var runFields = []string{"row", "scheduledTime", "maxDelayMinutes"}
+
+// rowName is the config's pattern for row names.
+var rowName = regexp.MustCompile(`^[a-z0-9]+(?:-[a-z0-9]+)*$`)
+
+// DecodeMessage decodes a message strictly: the event's members as
+// reload.DecodeEvent checks them, plus row, scheduledTime and
+// maxDelayMinutes. requireRun says whether row and scheduledTime must be
+// present (a start-queue message) or may be left out (a direct
+// invocation). Every problem is reported, each naming its field, as a
+// *reload.EventError.
+func DecodeMessage(data []byte, requireRun bool) (Message, error) {
+	members, err := reload.DecodeMembers(data)
+	if err != nil {
+		return Message{}, &reload.EventError{Problems: []reload.FieldError{{Problem: err.Error()}}}
+	}
+	var msg Message
+	var problems []reload.FieldError
+	add := func(field, format string, args ...any) {
+		problems = append(problems, reload.FieldError{Field: field, Problem: fmt.Sprintf(format, args...)})
+	}
+	var event bytes.Buffer
+	event.WriteByte('{')
+	seen := map[string]bool{}
+	for _, m := range members {
+		switch m.Name {
+		case "row", "scheduledTime", "maxDelayMinutes":
+		default:
+			if i := indexFold(runFields, m.Name); i >= 0 {
+				add(strconv.Quote(m.Name), "unknown field; did you mean %q?", runFields[i])
+				continue
+			}
+			// The event's members, repeated and unknown ones included,
+			// go to the event's own decoder, which reports them.
+			if event.Len() > 1 {
+				event.WriteByte(',')
+			}
+			name, _ := json.Marshal(m.Name)
+			event.Write(name)
+			event.WriteByte(':')
+			event.Write(m.Raw)
+			continue
+		}
+		if seen[m.Name] {
+			add(m.Name, "appears more than once")
+			continue
+		}
+		seen[m.Name] = true
+		switch m.Name {
+		case "row":
+			var s string
+			if json.Unmarshal(m.Raw, &s) != nil || !rowName.MatchString(s) {
+				add("row", "must be a row name of the config table (lowercase letters, digits and single hyphens), got %s", short(string(m.Raw)))
+				continue
+			}
+			msg.Row = s
+		case "scheduledTime":
+			var s string
+			t, err := time.Time{}, error(nil)
+			if err = json.Unmarshal(m.Raw, &s); err == nil {
+				t, err = time.Parse(time.RFC3339, s)
+			}
+			if err != nil {
+				add("scheduledTime", "must be an RFC 3339 time such as 2026-12-01T07:00:00Z (Scheduler's <aws.scheduler.scheduled-time>), got %s", short(string(m.Raw)))
+				continue
+			}
+			msg.ScheduledTime = t.UTC()
+		case "maxDelayMinutes":
+			n, err := strconv.Atoi(string(m.Raw))
+			if err != nil || n < MinMaxDelayMinutes || n > MaxMaxDelayMinutes {
+				add("maxDelayMinutes", "must be a whole number from %d to %d, got %s", MinMaxDelayMinutes, MaxMaxDelayMinutes, short(string(m.Raw)))
+				continue
+			}
+			msg.MaxDelay = time.Duration(n) * time.Minute
+		}
+	}
+	event.WriteByte('}')
+	if requireRun {
+		for _, f := range runFields[:2] {
+			if !seen[f] {
+				add(f, "is required in a start-queue message")
+			}
+		}
+	}
+	ev, err := reload.DecodeEvent(event.Bytes())
+	var evErr *reload.EventError
+	switch {
+	case errors.As(err, &evErr):
+		problems = append(evErr.Problems, problems...)
+	case err != nil:
+		problems = append(problems, reload.FieldError{Problem: err.Error()})
+	}
+	if len(problems) > 0 {
+		return Message{}, &reload.EventError{Problems: problems}
+	}
+	msg.Event = ev
+	return msg, nil
+}
+
+func indexFold(list []string, s string) int {
+	for i, v := range list {
+		if strings.EqualFold(v, s) {
+			return i
+		}
+	}
+	return -1
+}
+
+func short(s string) string {
+	const maxLen = 64
+	if len(s) <= maxLen {
+		return s
+	}
+	return s[:maxLen] + "..."
+}
