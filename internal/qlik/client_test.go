@@ -466,7 +466,7 @@ func TestRateLimitThatDoesNotFitBeforeTheDeadline(t *testing.T) {
 }
 
 func TestHangingTenantTimesOutEachAttempt(t *testing.T) {
-	tenant, c, _ := setup(t, qlik.WithRequestTimeout(20*time.Millisecond), qlik.WithRetryMax(2))
+	tenant, c, _ := setup(t, qlik.WithRequestTimeout(250*time.Millisecond), qlik.WithRetryMax(2))
 	tenant.SetFault(qliktest.RouteGetApp, qliktest.Hang())
 	_, err := c.GetApp(context.Background(), appID)
 	var re *qlik.RequestError
@@ -479,7 +479,7 @@ func TestHangingTenantTimesOutEachAttempt(t *testing.T) {
 }
 
 func TestPostHangingAfterCreatingIsNotRepeated(t *testing.T) {
-	tenant, c, _ := setup(t, qlik.WithRequestTimeout(20*time.Millisecond))
+	tenant, c, _ := setup(t, qlik.WithRequestTimeout(250*time.Millisecond))
 	tenant.Inject(qliktest.RouteCreateReload, qliktest.Hang().AfterHandling())
 	_, err := c.CreateReload(context.Background(), qlik.ReloadRequest{AppID: appID})
 	if !qlik.OutcomeUnknown(err) {
