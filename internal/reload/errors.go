@@ -63,8 +63,10 @@ func (e *Error) Error() string { return e.Message }
 // Unwrap returns the cause.
 func (e *Error) Unwrap() error { return e.Err }
 
-// asyncRetryNote tells the operator what happens next to a failed event.
-const asyncRetryNote = "Lambda retries a failed asynchronous invocation (twice by default) and then sends the event to the function's failure destination"
+// asyncRetryNote tells the operator what happens next to a failed run. It
+// covers both ways a run arrives: a start-queue message comes back after a
+// delay, and a failed asynchronous invocation is retried by Lambda.
+const asyncRetryNote = "the run is tried again (a start-queue message comes back after a delay; Lambda retries a failed asynchronous invocation twice) and goes to the dead-letter queue when it cannot be started"
 
 // step names the request that failed, for classification.
 type step int
