@@ -16,6 +16,8 @@ import (
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
 	"github.com/goccy/go-yaml/token"
+
+	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/suggest"
 )
 
 // maxNameLength bounds the environment name: it is part of every stack name,
@@ -317,7 +319,7 @@ func (d *decoder) value(kv *ast.MappingValueNode, field string, keyLine int) (va
 // unknownKey reports a key that is not in keys, suggesting the nearest
 // or, when the key belongs to the other level, saying where it goes.
 func (d *decoder) unknownKey(line int, path, key string, keys []string, misplaced map[string]string) {
-	if near := nearest(key, keys); near != "" {
+	if near := suggest.Nearest(key, keys); near != "" {
 		d.add(line, path, "unknown field; did you mean %s?", near)
 		return
 	}
@@ -326,42 +328,6 @@ func (d *decoder) unknownKey(line int, path, key string, keys []string, misplace
 		return
 	}
 	d.add(line, path, "unknown field; the known fields are %s", strings.Join(keys, ", "))
-}
-
-// nearest returns the key that key was most likely meant to be: one that
-// differs only in letter case, or by at most two edits.
-func nearest(key string, keys []string) string {
-	best, bestDistance := "", 3
-	for _, k := range keys {
-		if strings.EqualFold(k, key) {
-			return k
-		}
-		if dist := editDistance(strings.ToLower(key), strings.ToLower(k)); dist < bestDistance {
-			best, bestDistance = k, dist
-		}
-	}
-	return best
-}
-
-// editDistance is the Levenshtein distance between a and b.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // text decodes a text value. A number or true/false where text is expected

@@ -3,6 +3,8 @@ package config
 import (
 	"fmt"
 	"slices"
+
+	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/suggest"
 )
 
 // knownRegions are the AWS region codes a stack can deploy to, so that a
@@ -41,7 +43,7 @@ func knownRegion(s string) (string, string) {
 	if slices.Contains(knownRegions, s) {
 		return s, ""
 	}
-	if near := nearest(s, knownRegions); near != "" {
+	if near := suggest.Nearest(s, knownRegions); near != "" {
 		return s, fmt.Sprintf("%q is not an AWS region; did you mean %s?", s, near)
 	}
 	if _, problem := region(s); problem != "" {

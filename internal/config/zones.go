@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 	_ "time/tzdata" // Zone names resolve the same on every machine, with or without a zone database.
+
+	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/suggest"
 )
 
 // zoneList holds the IANA zone names of the time zone database the Go
@@ -76,7 +78,7 @@ func nearestZone(name string, names []string) string {
 				return n
 			}
 		}
-		if dist := editDistance(lower, ln); dist < bestDistance {
+		if dist := suggest.Distance(lower, ln); dist < bestDistance {
 			best, bestDistance = n, dist
 		}
 	}
