@@ -63,6 +63,11 @@ func NewEnvironment(scope constructs.Construct, cfg *config.Config, props Props)
 
 	rows := make([][]config.Reload, cfg.ScheduleStacks)
 	for _, row := range cfg.Reloads {
+		// Only rows with a schedule have one; chains and events start
+		// otherwise.
+		if row.Schedule == "" {
+			continue
+		}
 		i := config.StackIndex(row.Name, cfg.ScheduleStacks)
 		rows[i] = append(rows[i], row)
 	}

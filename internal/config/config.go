@@ -75,16 +75,28 @@ type Config struct {
 	Reloads []Reload
 }
 
-// Reload is one row of the table: one EventBridge Scheduler schedule that
-// starts one Qlik reload, with every default resolved.
+// Reload is one row of the table: what starts one Qlik reload, with every
+// default resolved. A row starts in exactly one way: on a schedule (an
+// EventBridge Scheduler schedule), after other rows (After), or on an
+// event (On, an EventBridge rule).
 type Reload struct {
 	// Name is the row's identity: unique, lowercase letters, digits and
 	// single hyphens, at most 64 characters. Construct IDs derive from it.
 	Name string
 	// AppID is the Qlik app's GUID, lowercase.
 	AppID string
-	// Schedule is the expression as written: cron(...), rate(...) or at(...).
+	// Schedule is the expression as written: cron(...), rate(...) or
+	// at(...); empty for a row that starts after other rows or on an event.
 	Schedule string
+	// After names the rows this row runs after, in the order written: it
+	// starts once every one of them has SUCCEEDED since its own last start.
+	// Empty for a row with a schedule or an event.
+	After []string
+	// On is the event the row starts on, or nil.
+	On *Trigger
+	// DebounceMinutes is the window, in minutes, within which an on row's
+	// events start one reload (default 5); 0 for other rows.
+	DebounceMinutes int
 	// Timezone is the effective IANA time zone: the row's own, else the
 	// file's default.
 	Timezone string
@@ -95,7 +107,8 @@ type Reload struct {
 	// Description is free text for people (at most 512 characters).
 	Description string
 	// FlexibleWindowMinutes is the effective flexible time window: the
-	// row's own, else the file's default; 0 is OFF.
+	// row's own, else the file's default; 0 is OFF, and always 0 for a row
+	// without a schedule.
 	FlexibleWindowMinutes int
 	// Weight, when not 0, is the reload's queue weight, 1 to 10.
 	Weight int

@@ -48,6 +48,18 @@ func applyDefaults(name, path string, f *rawConfig) *Config {
 			Weight:                or(r.weight, 0),
 			Line:                  r.line,
 		}
+		if r.schedule.line == 0 {
+			// Only a schedule has a flexible window.
+			row.FlexibleWindowMinutes = 0
+		}
+		for _, up := range r.after.value {
+			row.After = append(row.After, up.name)
+		}
+		if r.on.ok {
+			on := r.on.value
+			row.On = &on
+			row.DebounceMinutes = or(r.debounceMinutes, defaultDebounceMinutes)
+		}
 		if r.partial.ok {
 			partial := r.partial.value
 			row.Partial = &partial

@@ -34,6 +34,10 @@ type rawReload struct {
 	enabled, partial                             setting[bool]
 	flexibleWindowMinutes, weight                setting[int]
 	variables                                    setting[map[string]string]
+	// after, on and debounceMinutes are decoded in triggers.go.
+	after           setting[[]upstream]
+	on              setting[Trigger]
+	debounceMinutes setting[int]
 }
 
 // Limits of a row, from the reload function's event contract and
@@ -89,6 +93,11 @@ var reloadRules = []fieldRule[rawReload]{
 	{"name", func(d *decoder, v value, r *rawReload) { r.name = check(d, v, d.text(v), rowName) }},
 	{"appId", func(d *decoder, v value, r *rawReload) { r.appID = check(d, v, d.text(v), d.appIDRule(v)) }},
 	{"schedule", func(d *decoder, v value, r *rawReload) { r.schedule = check(d, v, d.text(v), scheduleExpression) }},
+	{"after", func(d *decoder, v value, r *rawReload) { r.after = d.after(v) }},
+	{"on", func(d *decoder, v value, r *rawReload) { r.on = d.on(v) }},
+	{"debounceMinutes", func(d *decoder, v value, r *rawReload) {
+		r.debounceMinutes = check(d, v, d.integer(v), inRange(1, maxDebounceMinutes))
+	}},
 	{"timezone", func(d *decoder, v value, r *rawReload) { r.timezone = check(d, v, d.text(v), d.zone(v)) }},
 	{"enabled", func(d *decoder, v value, r *rawReload) { r.enabled = d.boolean(v) }},
 	{"partial", func(d *decoder, v value, r *rawReload) { r.partial = d.boolean(v) }},
@@ -196,9 +205,7 @@ func (d *decoder) rows(v value) setting[[]rawReload] {
 		if r.appID.line == 0 {
 			d.add(r.line, field+".appId", "missing; add the Qlik app's ID, the GUID in the app's address")
 		}
-		if r.schedule.line == 0 {
-			d.add(r.line, field+".schedule", "missing; add cron(...), rate(...) or at(...), such as cron(0 6 ? * MON-FRI *)")
-		}
+		d.startProblems(r, field)
 		s.value = append(s.value, r)
 	}
 	return s
@@ -474,9 +481,10 @@ func (d *decoder) checkRows(raw *rawConfig, cfg *Config) {
 	if raw.scheduleStacks.line != 0 && !raw.scheduleStacks.ok {
 		return
 	}
+	// Only rows with a schedule put anything in a schedule stack.
 	names := make([]string, 0, len(first))
 	for _, r := range raw.reloads.value {
-		if r.name.ok {
+		if r.name.ok && r.schedule.line != 0 {
 			names = append(names, r.name.value)
 		}
 	}

@@ -81,6 +81,7 @@ func Load(path string, data []byte) (*Config, error) {
 	cfg := applyDefaults(name, path, &raw)
 	if file != nil {
 		d.checkRows(&raw, cfg)
+		d.checkStarts(&raw)
 	}
 
 	if len(d.problems) > 0 {

@@ -168,7 +168,7 @@ var invalidFiles = []struct {
 	{file: "row-missing-keys.yaml", schema: true, want: []string{
 		":3: reloads[0].name: missing; every row needs a unique name, such as sales-daily",
 		":3: reloads[0].appId: missing; add the Qlik app's ID, the GUID in the app's address",
-		":3: reloads[0].schedule: missing; add cron(...), rate(...) or at(...), such as cron(0 6 ? * MON-FRI *)",
+		":3: reloads[0].schedule: missing; add schedule: cron(...), rate(...) or at(...), such as cron(0 6 ? * MON-FRI *); or after: ROW to run after another row; or on: {s3: ...} to run on an event",
 	}},
 	{file: "row-unknown-key.yaml", schema: true, want: []string{
 		":6: reloads[0].shedule: unknown field; did you mean schedule?",
@@ -225,6 +225,53 @@ var invalidFiles = []struct {
 	{file: "row-flexible-window.yaml", schema: true, want: []string{
 		":6: reloads[0].flexibleWindowMinutes: -1 is out of range 0-1440",
 	}},
+	// How a row starts: schedule, after or on.
+	{file: "start-two-ways.yaml", schema: true, want: []string{
+		":6: reloads[0].after: a row starts one way: set one of schedule, after and on, not schedule and after; put the other in a row of its own",
+	}},
+	{file: "after-unknown.yaml", want: []string{
+		":8: reloads[1].after: no row is named extract-sale; did you mean extract-sales?",
+		":8: reloads[1].after: no row is named load-stock; the after of a row names another row of this file",
+	}},
+	{file: "after-self.yaml", want: []string{
+		":5: reloads[0].after: transform-sales cannot run after itself; name the row it should follow",
+	}},
+	// Each loop once, from its first row in the file, in the order the
+	// rows would run.
+	{file: "after-cycle.yaml", want: []string{
+		":5: reloads[0].after: the rows run after each other in a loop, a -> b -> c -> a, so none of them would ever start; remove one of these after entries",
+		":17: reloads[4].after: the rows run after each other in a loop, d -> e -> d, so none of them would ever start; remove one of these after entries",
+	}},
+	{file: "after-list.yaml", schema: true, want: []string{
+		":8: reloads[1].after: an empty list names no row to run after; name one, or use schedule instead",
+		`:13: reloads[2].after[1]: "Transform_Sales" is not a valid name; use lowercase letters, digits and single hyphens, such as transform-sales`,
+		":14: reloads[2].after[2]: extract-sales is listed twice, also on line 12; keep one",
+	}},
+	{file: "debounce-without-on.yaml", schema: true, want: []string{
+		":6: reloads[0].debounceMinutes: applies only to a row with on: it merges the events of a window into one reload; remove it",
+		":11: reloads[1].flexibleWindowMinutes: applies only to a row with a schedule; a row with after starts as soon as it is due; remove it",
+	}},
+	{file: "debounce-range.yaml", schema: true, want: []string{
+		":6: reloads[0].debounceMinutes: 0 is out of range 1-1440",
+	}},
+	{file: "on-s3.yaml", schema: true, want: []string{
+		`:7: reloads[0].on.s3.bucket: "s3://acme-exports/sales" is not an S3 bucket name: 3-63 lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit; give the name only, without s3:// or a path`,
+		":8: reloads[0].on.s3.prefx: unknown field; did you mean prefix?",
+		":12: reloads[1].on.s3.bucket: missing; name the bucket whose new objects start the reload",
+	}},
+	{file: "on-shape.yaml", schema: true, want: []string{
+		":7: reloads[0].on: set s3 or eventPattern, not both; a row starts on one kind of event",
+		":10: reloads[1].on: missing what to start on; add s3: {bucket: NAME, prefix: PATH/, suffix: .csv} or eventPattern: {source: [...]}",
+		":13: reloads[2].on: expected a mapping with s3: {bucket: ...} or eventPattern: {...}, got text",
+		":17: reloads[3].on.eventpattern: unknown field; did you mean eventPattern?",
+	}},
+	// Every problem EventBridge would refuse, each on its own line.
+	{file: "on-event-pattern.yaml", want: []string{
+		`:7: reloads[0].on.eventPattern.source: a field's values go in a list, even a single one: source: ["aws.glue"]`,
+		":10: reloads[0].on.eventPattern.detail.state[0].anything-but: anything-but lists either only text or only numbers; EventBridge refuses a mix",
+		":11: reloads[0].on.eventPattern.detail.jobName[0].prefx: prefx is not an operator EventBridge knows; did you mean prefix?",
+		":13: reloads[0].on.eventPattern.detail.attempt[0].numeric: the range's lower bound 5 is not below its upper bound 1, so it matches nothing",
+	}},
 	{file: "weight-range.yaml", schema: true, want: []string{
 		":6: reloads[0].weight: 11 is out of range 1-10",
 	}},
@@ -257,7 +304,7 @@ var invalidFiles = []struct {
 		":2: tenantUrl: use https: https://acme.eu.qlikcloud.com",
 		`:3: timezone: "Europe/Stokholm" is not an IANA time zone; did you mean Europe/Stockholm?`,
 		":7: reloads[0].schedule: day-of-month and day-of-week cannot both be set; use ? in one of them",
-		":8: reloads[1].schedule: missing; add cron(...), rate(...) or at(...), such as cron(0 6 ? * MON-FRI *)",
+		":8: reloads[1].schedule: missing; add schedule: cron(...), rate(...) or at(...), such as cron(0 6 ? * MON-FRI *); or after: ROW to run after another row; or on: {s3: ...} to run on an event",
 		`:8: reloads[1].name: "sales-daily" is already the name of reloads[0] on line 5; names must be unique`,
 		":10: reloads[1].shedule: unknown field; did you mean schedule?",
 		":11: reloads[1].weight: 0 is out of range 1-10",
@@ -274,6 +321,11 @@ var warningFiles = []struct {
 }{
 	{file: "app-id-url.yaml", want: []string{
 		":4: reloads[0].appId: took the app ID 687ef393-f0ad-4c64-ac59-6db967126015 from the app's address; write appId: 687ef393-f0ad-4c64-ac59-6db967126015",
+	}},
+	// A chain after a disabled row is kept, since pausing an extract for a
+	// while should not mean editing every row after it.
+	{file: "after-disabled.yaml", want: []string{
+		":9: reloads[1].after: extract-sales is disabled, so transform-sales, which runs after it, does not start until extract-sales is enabled again",
 	}},
 	// A row that inherits the file's zone is not warned about again.
 	{file: "timezone-fixed-offset.yaml", want: []string{
@@ -459,6 +511,42 @@ func TestLoadValid(t *testing.T) {
 			},
 		},
 		{
+			// Chains and events: no flexible window, a debounce window
+			// only on events, and the pattern EventBridge receives.
+			file: "chains-events.yaml",
+			want: &Config{
+				Name: "chains-events", Path: "testdata/valid/chains-events.yaml",
+				TenantURL: "https://acme.eu.qlikcloud.com", Timezone: "UTC", WaitSeconds: 5, ScheduleStacks: 1, LogRetentionDays: 90,
+				Reloads: []Reload{
+					{Name: "extract-sales", AppID: app, Schedule: "cron(0 6 * * ? *)", Timezone: "UTC", Enabled: true, Line: 3},
+					{
+						Name: "extract-stock", AppID: "3b5d8c1e-9a47-4f02-b6e3-2c1f0a9d7e54", Timezone: "UTC", Enabled: true, Line: 6,
+						On: &Trigger{
+							S3:           &S3Trigger{Bucket: "acme-exports", Prefix: "stock/", Suffix: ".csv"},
+							EventPattern: `{"detail":{"bucket":{"name":["acme-exports"]},"object":{"key":[{"wildcard":"stock/*.csv"}]}},"detail-type":["Object Created"],"source":["aws.s3"]}`,
+						},
+						DebounceMinutes: 5,
+					},
+					{
+						Name: "transform", AppID: "9c2e4f7a-1b3d-4e5f-8a6b-7c9d0e1f2a3b", After: []string{"extract-sales", "extract-stock"},
+						Timezone: "Europe/Stockholm", Enabled: true, Line: 10,
+					},
+					{Name: "dashboard", AppID: "5e8a1c3f-7d2b-4a6e-9f0c-1b2d3e4f5a6b", After: []string{"transform"}, Timezone: "UTC", Line: 14},
+					{
+						Name: "glue-done", AppID: app, Timezone: "UTC", Enabled: true, Line: 18, DebounceMinutes: 15,
+						On: &Trigger{EventPattern: `{"detail":{"jobName":[{"prefix":"sales-"}],"state":["SUCCEEDED"]},"detail-type":["Glue Job State Change"],"source":["aws.glue"]}`},
+					},
+					{
+						Name: "uploads", AppID: app, Timezone: "UTC", Enabled: true, Line: 28, DebounceMinutes: 5,
+						On: &Trigger{
+							S3:           &S3Trigger{Bucket: "acme-uploads"},
+							EventPattern: `{"detail":{"bucket":{"name":["acme-uploads"]}},"detail-type":["Object Created"],"source":["aws.s3"]}`,
+						},
+					},
+				},
+			},
+		},
+		{
 			// An anchor without an alias is harmless and is ignored.
 			file: "anchors.yaml",
 			want: &Config{
@@ -487,7 +575,7 @@ func TestEveryValidFileIsTested(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(files) != 5 {
+	if len(files) != 6 {
 		t.Errorf("testdata/valid holds %d files; give each new one a case in TestLoadValid", len(files))
 	}
 }
@@ -681,4 +769,40 @@ func BenchmarkLoad(b *testing.B) {
 	perLoad := b.Elapsed().Seconds() / float64(b.N)
 	b.ReportMetric(perLoad*1e9/rows, "ns/row")
 	b.ReportMetric(rows/perLoad, "rows/s")
+}
+
+// TestEventRowLimits: on rows beyond what the start queue's policy can name,
+// or wildcards beyond the default bus's quota, fail at synth.
+func TestEventRowLimits(t *testing.T) {
+	table := func(rows int, on string) []byte {
+		var b strings.Builder
+		b.WriteString("tenantUrl: https://acme.eu.qlikcloud.com\nreloads:\n")
+		for i := range rows {
+			fmt.Fprintf(&b, "  - name: files-%d\n    appId: 687ef393-f0ad-4c64-ac59-6db967126015\n    on: %s\n", i, on)
+		}
+		return []byte(b.String())
+	}
+	tests := []struct {
+		name string
+		data []byte
+		want string
+	}{
+		{"as many as fit", table(MaxEventRows, "{s3: {bucket: acme-exports, prefix: a/}}"), ""},
+		{"one too many", table(MaxEventRows+1, "{s3: {bucket: acme-exports, prefix: a/}}"),
+			"t.yaml:2: reloads: 61 rows start on events; one environment holds at most 60, since the start queue's policy names each rule and SQS limits a policy to 8,192 bytes; split the rows over environments, or start several apps from one event through chains (after)"},
+		{"wildcards", table(MaxWildcardRulesPerBus+1, "{s3: {bucket: acme-exports, prefix: a/, suffix: .csv}}"),
+			"t.yaml:2: reloads: 31 rows use a wildcard (an s3 trigger with both prefix and suffix is one); the default event bus holds at most 30 such rules; drop the prefix or the suffix of some"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Load("t.yaml", tt.data)
+			got := ""
+			if err != nil {
+				got = err.Error()
+			}
+			if got != tt.want {
+				t.Errorf("Load error = %q, want %q", got, tt.want)
+			}
+		})
+	}
 }

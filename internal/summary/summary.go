@@ -34,15 +34,16 @@ func Write(w io.Writer, cfg *config.Config, asm *assembly.Assembly, now time.Tim
 		fmt.Fprintf(w, "  AWS          the account and region of the credentials you deploy with\n")
 	}
 
-	enabled := 0
-	for _, r := range cfg.Reloads {
-		if r.Enabled {
-			enabled++
-		}
+	scheduled, chained, events := split(cfg.Reloads)
+	fmt.Fprintf(w, "  Schedules    %s\n", counted(scheduled))
+	if len(chained) > 0 {
+		fmt.Fprintf(w, "  Chains       %s, each run after other rows\n", counted(chained))
 	}
-	fmt.Fprintf(w, "  Schedules    %d (%d enabled, %d disabled)\n", len(cfg.Reloads), enabled, len(cfg.Reloads)-enabled)
+	if len(events) > 0 {
+		fmt.Fprintf(w, "  Events       %s, each an EventBridge rule on the default bus (which holds %d rules in all)\n", counted(events), config.MaxRulesPerBus)
+	}
 
-	synthesized := 0
+	synthesized, rules := 0, 0
 	fmt.Fprintf(w, "  Stacks\n")
 	for _, s := range asm.Stacks {
 		counts, err := s.ResourceCounts()
@@ -53,36 +54,81 @@ func Write(w io.Writer, cfg *config.Config, asm *assembly.Assembly, now time.Tim
 		for _, n := range counts {
 			total += n
 		}
-		n := counts["AWS::Scheduler::Schedule"]
+		n, r := counts["AWS::Scheduler::Schedule"], counts["AWS::Events::Rule"]
 		synthesized += n
-		fmt.Fprintf(w, "    %-40s %4d schedules, %3d resources in all\n", s.Name, n, total)
+		rules += r
+		ruleText := ""
+		if r > 0 {
+			ruleText = fmt.Sprintf(" %3d event rules,", r)
+		}
+		fmt.Fprintf(w, "    %-40s %4d schedules,%s %3d resources in all\n", s.Name, n, ruleText, total)
 	}
-	if synthesized != len(cfg.Reloads) {
-		return fmt.Errorf("%s holds %d schedules but %s has %d rows; synthesize again", asm.Dir, synthesized, cfg.Path, len(cfg.Reloads))
+	if synthesized != len(scheduled) {
+		return fmt.Errorf("%s holds %d schedules but %s has %d rows with a schedule; synthesize again", asm.Dir, synthesized, cfg.Path, len(scheduled))
+	}
+	if rules != len(events) {
+		return fmt.Errorf("%s holds %d event rules but %s has %d rows with on; synthesize again", asm.Dir, rules, cfg.Path, len(events))
 	}
 	if len(cfg.Reloads) == 0 {
+		return nil
+	}
+	if err := writeNextRuns(w, scheduled, now); err != nil {
+		return fmt.Errorf("%s: %w", cfg.Path, err)
+	}
+	writeChains(w, cfg.Reloads)
+	if err := writeEvents(w, events); err != nil {
+		return err
+	}
+	if err := writeBusiest(w, cfg, now); err != nil {
+		return err
+	}
+	writeWarnings(w, append(slices.Clone(cfg.Warnings), cfg.RunWarnings(now)...))
+	return nil
+}
+
+// split sorts the rows by how they start, keeping file order.
+func split(rows []config.Reload) (scheduled, chained, events []config.Reload) {
+	for _, r := range rows {
+		switch {
+		case len(r.After) > 0:
+			chained = append(chained, r)
+		case r.On != nil:
+			events = append(events, r)
+		default:
+			scheduled = append(scheduled, r)
+		}
+	}
+	return scheduled, chained, events
+}
+
+// counted says how many rows there are and how many are enabled.
+func counted(rows []config.Reload) string {
+	enabled := 0
+	for _, r := range rows {
+		if r.Enabled {
+			enabled++
+		}
+	}
+	return fmt.Sprintf("%d (%d enabled, %d disabled)", len(rows), enabled, len(rows)-enabled)
+}
+
+// writeNextRuns prints each scheduled row's next run in its time zone.
+func writeNextRuns(w io.Writer, scheduled []config.Reload, now time.Time) error {
+	if len(scheduled) == 0 {
 		return nil
 	}
 
 	fmt.Fprintf(w, "\nNext runs (after %s)\n", now.Format("Mon 2 Jan 2006 15:04 MST"))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "  NAME\tSCHEDULE\tTIME ZONE\tNEXT RUN")
-	for _, r := range cfg.Reloads {
+	for _, r := range scheduled {
 		next, err := nextRun(r, now)
 		if err != nil {
-			return fmt.Errorf("%s: reloads %s: %w", cfg.Path, r.Name, err)
+			return fmt.Errorf("reloads %s: %w", r.Name, err)
 		}
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", r.Name, r.Schedule, r.Timezone, next)
 	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-
-	if err := writeBusiest(w, cfg, now); err != nil {
-		return err
-	}
-	writeWarnings(w, append(slices.Clone(cfg.Warnings), cfg.RunWarnings(now)...))
-	return nil
+	return tw.Flush()
 }
 
 // writeWarnings prints what the table sets validly but probably does not
@@ -113,8 +159,9 @@ func writeBusiest(w io.Writer, cfg *config.Config, now time.Time) error {
 	counts := make(map[int64]int)
 	for _, r := range cfg.Reloads {
 		// Rows with a flexible window are left out: Scheduler spreads
-		// them. Rates start whenever they were deployed.
-		if !r.Enabled || r.FlexibleWindowMinutes > 0 {
+		// them. Rates start whenever they were deployed. Chains and events
+		// start when something else happens, at no minute known ahead.
+		if !r.Enabled || r.FlexibleWindowMinutes > 0 || r.Schedule == "" {
 			continue
 		}
 		expr, err := schedule.Parse(r.Schedule)

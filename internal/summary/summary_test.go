@@ -36,16 +36,34 @@ func load(t *testing.T, path string) *config.Config {
 }
 
 func TestWrite(t *testing.T) {
-	cfg := load(t, filepath.Join("testdata", "demo.yaml"))
 	asm, err := assembly.Load(filepath.Join("testdata", "assembly"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkGolden(t, "demo", asm)
+}
+
+// TestWriteChainsAndEvents: chains are drawn as trees under the rows that
+// start them, each event row's trigger is named, and neither counts in the
+// busiest minute.
+func TestWriteChainsAndEvents(t *testing.T) {
+	checkGolden(t, "chains", fakeAssemblyWithRules(t, 2, 3))
+}
+
+// checkGolden compares the summary of testdata/name.yaml with
+// testdata/name.golden.
+func checkGolden(t *testing.T, name string, asm *assembly.Assembly) {
+	t.Helper()
+	cfg := load(t, filepath.Join("testdata", name+".yaml"))
 	var got bytes.Buffer
 	if err := Write(&got, cfg, asm, now); err != nil {
 		t.Fatal(err)
 	}
-	golden := filepath.Join("testdata", "demo.golden")
+	if name != "demo" {
+		// A temporary directory's name changes with every run.
+		got = *bytes.NewBufferString(strings.Replace(got.String(), asm.Dir, "cdk.out", 1))
+	}
+	golden := filepath.Join("testdata", name+".golden")
 	if *update {
 		if err := os.WriteFile(golden, got.Bytes(), 0o644); err != nil {
 			t.Fatal(err)
@@ -147,10 +165,20 @@ func TestWriteRefusesAStaleAssembly(t *testing.T) {
 // fakeAssembly writes an assembly of one stack holding n schedules.
 func fakeAssembly(t *testing.T, n int) *assembly.Assembly {
 	t.Helper()
+	return fakeAssemblyWithRules(t, n, 0)
+}
+
+// fakeAssemblyWithRules writes an assembly of one stack holding n schedules
+// and rules event rules.
+func fakeAssemblyWithRules(t *testing.T, n, rules int) *assembly.Assembly {
+	t.Helper()
 	dir := t.TempDir()
 	var resources []string
 	for i := 0; i < n; i++ {
 		resources = append(resources, fmt.Sprintf(`"S%d": {"Type": "AWS::Scheduler::Schedule"}`, i))
+	}
+	for i := 0; i < rules; i++ {
+		resources = append(resources, fmt.Sprintf(`"R%d": {"Type": "AWS::Events::Rule"}`, i))
 	}
 	files := map[string]string{
 		"manifest.json":   `{"artifacts": {"QlikReloads-burst": {"type": "aws:cloudformation:stack", "properties": {"templateFile": "t.template.json"}}}}`,
