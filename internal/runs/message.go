@@ -13,10 +13,13 @@ import (
 	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/reload"
 )
 
-// Bounds of maxDelayMinutes, as the config allows them.
+// Bounds of maxDelayMinutes and debounceMinutes, as the config allows
+// them.
 const (
 	MinMaxDelayMinutes = 1
 	MaxMaxDelayMinutes = 1440
+	MinDebounceMinutes = 1
+	MaxDebounceMinutes = 1440
 )
 
 // Message is a run's trigger: a start-queue message as a schedule writes
@@ -34,17 +37,22 @@ type Message struct {
 	// MaxDelay is the row's own lateness bound; zero means the
 	// environment's.
 	MaxDelay time.Duration
+	// Debounce is an event row's window (debounceMinutes), zero for other
+	// rows. ScheduledTime is then the event's time floored to the window,
+	// so that every event of one window is the same run in the ledger and
+	// starts one reload.
+	Debounce time.Duration
 }
 
 // runFields are the members a message has besides the event's.
-var runFields = []string{"row", "scheduledTime", "maxDelayMinutes"}
+var runFields = []string{"row", "scheduledTime", "maxDelayMinutes", "debounceMinutes"}
 
 // rowName is the config's pattern for row names.
 var rowName = regexp.MustCompile(`^[a-z0-9]+(?:-[a-z0-9]+)*$`)
 
 // DecodeMessage decodes a message strictly: the event's members as
-// reload.DecodeEvent checks them, plus row, scheduledTime and
-// maxDelayMinutes. requireRun says whether row and scheduledTime must be
+// reload.DecodeEvent checks them, plus row, scheduledTime,
+// maxDelayMinutes and debounceMinutes. requireRun says whether row and scheduledTime must be
 // present (a start-queue message) or may be left out (a direct
 // invocation). Every problem is reported, each naming its field, as a
 // *reload.EventError.
@@ -63,7 +71,7 @@ func DecodeMessage(data []byte, requireRun bool) (Message, error) {
 	seen := map[string]bool{}
 	for _, m := range members {
 		switch m.Name {
-		case "row", "scheduledTime", "maxDelayMinutes":
+		case "row", "scheduledTime", "maxDelayMinutes", "debounceMinutes":
 		default:
 			if i := indexFold(runFields, m.Name); i >= 0 {
 				add(strconv.Quote(m.Name), "unknown field; did you mean %q?", runFields[i])
@@ -111,7 +119,20 @@ func DecodeMessage(data []byte, requireRun bool) (Message, error) {
 				continue
 			}
 			msg.MaxDelay = time.Duration(n) * time.Minute
+		case "debounceMinutes":
+			n, err := strconv.Atoi(string(m.Raw))
+			if err != nil || n < MinDebounceMinutes || n > MaxDebounceMinutes {
+				add("debounceMinutes", "must be a whole number from %d to %d, got %s", MinDebounceMinutes, MaxDebounceMinutes, short(string(m.Raw)))
+				continue
+			}
+			msg.Debounce = time.Duration(n) * time.Minute
 		}
+	}
+	// Windows are counted from midnight UTC (Truncate counts from the zero
+	// time, a midnight), so a window that divides a day, such as 5 or 15
+	// minutes, starts on the clock's round minutes.
+	if msg.Debounce > 0 {
+		msg.ScheduledTime = msg.ScheduledTime.Truncate(msg.Debounce)
 	}
 	event.WriteByte('}')
 	if requireRun {

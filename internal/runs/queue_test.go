@@ -89,6 +89,8 @@ func TestQueueDeadLetters(t *testing.T) {
 		},
 			wantType: "InvalidEvent"},
 		{name: "not JSON", body: func(time.Time) string { return `appId=1` }, wantType: "InvalidEvent"},
+		{name: "debounce window out of range", body: func(at time.Time) string { return body(salesApp, "files", at, `,"debounceMinutes":0`) },
+			wantType: "InvalidEvent"},
 		{name: "missing scheduled time", body: func(time.Time) string { return `{"appId":"` + salesApp + `","row":"sales"}` }, wantType: "InvalidEvent"},
 		{name: "app not found", body: func(at time.Time) string { return body(missingApp, "sales", at, "") },
 			wantType: "AppNotFound", wantQlik: true, wantInRun: true},

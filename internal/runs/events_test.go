@@ -1,0 +1,65 @@
+package runs_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/ledger"
+)
+
+// TestEventsWithinDebounceWindowStartOnce: an export that writes 50 files
+// within a minute sends 50 events, each with its own time; the row's
+// debounce window makes them one run, which starts one reload. An event in
+// the next window is a run of its own.
+func TestEventsWithinDebounceWindowStartOnce(t *testing.T) {
+	hs := newHarness(t, harnessOptions{})
+	// The window's start, on the clock's round five minutes.
+	window := hs.clk.Now().Truncate(5 * time.Minute)
+	hs.clk.Advance(window.Add(time.Minute).Sub(hs.clk.Now()))
+	first := hs.clk.Now()
+
+	var records []events.SQSMessage
+	for i := range 50 {
+		at := first.Add(time.Duration(i) * time.Second)
+		records = append(records, message(fmt.Sprintf("e%d", i), body(salesApp, "files", at, `,"debounceMinutes":5`), 1))
+	}
+	// Lambda hands the event source mapping's batches of 10 to instances
+	// one after the other; a minute passes over them.
+	for i := 0; i < len(records); i += 10 {
+		if got := failures(hs.handle(t, records[i:i+10]...)); len(got) != 0 {
+			t.Fatalf("failures %v, want none", got)
+		}
+		hs.clk.Advance(10 * time.Second)
+	}
+	if n := hs.tenant.ReloadsCreated(); n != 1 {
+		t.Fatalf("%d reloads for 50 events within one debounce window, want 1", n)
+	}
+	run := hs.run(t, ledger.Key{Row: "files", AppID: salesApp, ScheduledTime: window})
+	if run.ReloadID == "" || !run.Created {
+		t.Errorf("run %+v, want the window's run with the reload it created", run)
+	}
+	// Without the window each event would be a run of its own, recorded
+	// as already active: one reload still, but 50 runs.
+	for i := range 50 {
+		at := first.Add(time.Duration(i) * time.Second)
+		if _, ok, err := hs.ledger.Get(context.Background(), ledger.Key{Row: "files", AppID: salesApp, ScheduledTime: at}); err != nil || ok {
+			t.Fatalf("the ledger has a run at the event's own time %s (err %v), want only the window's", at.Format(time.RFC3339), err)
+		}
+	}
+
+	next := window.Add(5 * time.Minute).Add(2 * time.Second)
+	// By then the first reload has ended (the fake tenant's reloads take
+	// a minute), so the next window's run is not held back as already
+	// active.
+	hs.clk.Advance(next.Add(time.Second).Sub(hs.clk.Now()))
+	if got := failures(hs.handle(t, message("later", body(salesApp, "files", next, `,"debounceMinutes":5`), 1))); len(got) != 0 {
+		t.Fatalf("failures %v, want none", got)
+	}
+	if n := hs.tenant.ReloadsCreated(); n != 2 {
+		t.Errorf("%d reloads after an event in the next window, want 2", n)
+	}
+}
