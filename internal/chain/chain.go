@@ -29,6 +29,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/clock"
 )
 
 // FileName is the graph's file beside the function's binary.
@@ -36,7 +38,8 @@ const FileName = "chains.json"
 
 // TimePlaceholder stands in a row's message for its scheduled time: the
 // schedule's own placeholder, which Scheduler replaces for a scheduled
-// row and Succeeded replaces with the latest upstream run's time.
+// row and Succeeded replaces with the latest upstream run's time. A
+// message is a JSON object, written on one line.
 const TimePlaceholder = "<aws.scheduler.scheduled-time>"
 
 // Row is a downstream row: it runs after every row of After.
@@ -142,29 +145,40 @@ type Queue interface {
 	SendMessage(ctx context.Context, in *sqs.SendMessageInput, optFns ...func(*sqs.Options)) (*sqs.SendMessageOutput, error)
 }
 
-// Starter starts downstream rows when their upstreams succeed.
-type Starter struct {
-	graph    *Graph
-	ledger   Ledger
-	queue    Queue
-	queueURL string
-	logger   *slog.Logger
+// Config holds a Starter's dependencies.
+type Config struct {
+	// Graph, Ledger, Queue and QueueURL (the start queue's) are required.
+	Graph    *Graph
+	Ledger   Ledger
+	Queue    Queue
+	QueueURL string
+	// Clock stamps each message's dueAt; the system clock by default.
+	Clock clock.Clock
+	// Logger defaults to discarding.
+	Logger *slog.Logger
 }
 
-// NewStarter returns a Starter that sends to the start queue at queueURL.
-// A nil logger discards.
-func NewStarter(g *Graph, l Ledger, q Queue, queueURL string, logger *slog.Logger) (*Starter, error) {
-	if g == nil || l == nil || q == nil || queueURL == "" {
+// Starter starts downstream rows when their upstreams succeed.
+type Starter struct {
+	cfg Config
+}
+
+// NewStarter returns a Starter. It makes no call.
+func NewStarter(cfg Config) (*Starter, error) {
+	if cfg.Graph == nil || cfg.Ledger == nil || cfg.Queue == nil || cfg.QueueURL == "" {
 		return nil, errors.New("chain: a graph, a ledger, a queue and the start queue's URL are required")
 	}
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
+	if cfg.Clock == nil {
+		cfg.Clock = clock.System()
 	}
-	return &Starter{graph: g, ledger: l, queue: q, queueURL: queueURL, logger: logger}, nil
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Starter{cfg: cfg}, nil
 }
 
 // Graph returns the chains the Starter follows.
-func (s *Starter) Graph() *Graph { return s.graph }
+func (s *Starter) Graph() *Graph { return s.cfg.Graph }
 
 // Succeeded records that the run of row scheduled at t SUCCEEDED and
 // starts each row after it whose upstreams have now all SUCCEEDED since its
@@ -175,8 +189,8 @@ func (s *Starter) Graph() *Graph { return s.graph }
 func (s *Starter) Succeeded(ctx context.Context, row string, t time.Time) ([]string, error) {
 	var started []string
 	var errs []error
-	for _, down := range s.graph.After(row) {
-		ready, err := s.ledger.RecordUpstream(ctx, down.Name, row, t)
+	for _, down := range s.cfg.Graph.After(row) {
+		ready, err := s.cfg.Ledger.RecordUpstream(ctx, down.Name, row, t)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -193,7 +207,7 @@ func (s *Starter) Succeeded(ctx context.Context, row string, t time.Time) ([]str
 			}
 		}
 		if !all {
-			s.logger.InfoContext(ctx, "chain waits for its other upstreams", "row", down.Name, "upstream", row,
+			s.cfg.Logger.InfoContext(ctx, "chain waits for its other upstreams", "row", down.Name, "upstream", row,
 				"ready", len(ready), "upstreams", len(down.After))
 			continue
 		}
@@ -208,11 +222,11 @@ func (s *Starter) Succeeded(ctx context.Context, row string, t time.Time) ([]str
 			errs = append(errs, err)
 			continue
 		}
-		if err := s.ledger.UseUpstreams(ctx, down.Name, used); err != nil {
+		if err := s.cfg.Ledger.UseUpstreams(ctx, down.Name, used); err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		s.logger.InfoContext(ctx, "chain started", "row", down.Name, "after", down.After, "scheduledTime", latest.Format(time.RFC3339))
+		s.cfg.Logger.InfoContext(ctx, "chain started", "row", down.Name, "after", down.After, "scheduledTime", latest.Format(time.RFC3339))
 		started = append(started, down.Name)
 	}
 	if len(errs) > 0 {
@@ -221,10 +235,14 @@ func (s *Starter) Succeeded(ctx context.Context, row string, t time.Time) ([]str
 	return started, nil
 }
 
-// send puts the row's message, for the run at t, on the start queue.
+// send puts the row's message, for the run at t, on the start queue,
+// with dueAt, the time from which the function counts the run's lateness:
+// now, not the upstream's scheduled time, which may be hours ago.
 func (s *Starter) send(ctx context.Context, r Row, t time.Time) error {
 	body := strings.Replace(r.Message, TimePlaceholder, t.UTC().Format(time.RFC3339Nano), 1)
-	if _, err := s.queue.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(s.queueURL), MessageBody: aws.String(body)}); err != nil {
+	due := s.cfg.Clock.Now().UTC().Truncate(time.Second).Format(time.RFC3339)
+	body = strings.TrimSuffix(body, "}") + `,"dueAt":"` + due + `"}`
+	if _, err := s.cfg.Queue.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(s.cfg.QueueURL), MessageBody: aws.String(body)}); err != nil {
 		return fmt.Errorf("send %s to the start queue: %w", r.Name, err)
 	}
 	return nil

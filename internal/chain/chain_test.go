@@ -51,8 +51,12 @@ func message(row string) string {
 	return `{"appId":"116dbfae-7fb9-4983-8e23-5ccd8c508722","row":"` + row + `","scheduledTime":"` + chain.TimePlaceholder + `"}`
 }
 
+// due is the fake clock's time, when the chain sends its messages.
+var due = time.Date(2026, 12, 1, 9, 30, 0, 0, time.UTC)
+
 func sent(row string, at time.Time) string {
-	return strings.Replace(message(row), chain.TimePlaceholder, at.Format(time.RFC3339), 1)
+	body := strings.Replace(message(row), chain.TimePlaceholder, at.Format(time.RFC3339), 1)
+	return strings.TrimSuffix(body, "}") + `,"dueAt":"2026-12-01T09:30:00Z"}`
 }
 
 func newStarter(t *testing.T, q *queue, rows ...chain.Row) *chain.Starter {
@@ -65,7 +69,7 @@ func newStarter(t *testing.T, q *queue, rows ...chain.Row) *chain.Starter {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := chain.NewStarter(g, l, q, startURL, nil)
+	s, err := chain.NewStarter(chain.Config{Graph: g, Ledger: l, Queue: q, QueueURL: startURL, Clock: clock.NewFake(due)})
 	if err != nil {
 		t.Fatal(err)
 	}

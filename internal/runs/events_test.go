@@ -3,6 +3,7 @@ package runs_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -61,5 +62,29 @@ func TestEventsWithinDebounceWindowStartOnce(t *testing.T) {
 	}
 	if n := hs.tenant.ReloadsCreated(); n != 2 {
 		t.Errorf("%d reloads after an event in the next window, want 2", n)
+	}
+}
+
+// TestChainRunLatenessCountsFromDue: a chain's run carries its upstream's
+// scheduled time, hours ago after a long extract, and starts all the same:
+// its lateness counts from dueAt, when the chain made it due. The ledger
+// keys it by the upstream's time.
+func TestChainRunLatenessCountsFromDue(t *testing.T) {
+	hs := newHarness(t, harnessOptions{})
+	upstream := hs.clk.Now().Truncate(time.Minute).Add(-3 * time.Hour)
+	due := hs.clk.Now().Truncate(time.Second)
+	hs.clk.Advance(2 * time.Second)
+	b := body(salesApp, "transform", upstream, `,"dueAt":"`+due.UTC().Format(time.RFC3339)+`"`)
+	if got := failures(hs.handle(t, message("c1", b, 1))); len(got) != 0 {
+		t.Fatalf("failures %v, want none", got)
+	}
+	if len(hs.queue.sent) != 0 {
+		t.Fatalf("dead-lettered %v, want the run started", hs.queue.sent)
+	}
+	if run := hs.run(t, ledger.Key{Row: "transform", AppID: salesApp, ScheduledTime: upstream}); run.ReloadID == "" {
+		t.Errorf("run %+v, want its reload", run)
+	}
+	if want := hs.clk.Now().Sub(due).Milliseconds(); !strings.Contains(hs.metrics.String(), `"StartLateness":`+itoa(want)) {
+		t.Errorf("metrics %s lack StartLateness %d, the lateness from dueAt", hs.metrics.String(), want)
 	}
 }

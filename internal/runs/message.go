@@ -42,17 +42,31 @@ type Message struct {
 	// so that every event of one window is the same run in the ledger and
 	// starts one reload.
 	Debounce time.Duration
+	// DueAt is when a chain made the run due: the time its last upstream
+	// was seen succeeding. Its scheduledTime is the upstream run's, hours
+	// earlier after a long reload, so lateness is counted from DueAt
+	// instead. Zero for other runs.
+	DueAt time.Time
+}
+
+// Due returns the time the run's lateness counts from: DueAt for a chain's
+// run, else its scheduled time.
+func (m Message) Due() time.Time {
+	if !m.DueAt.IsZero() {
+		return m.DueAt
+	}
+	return m.ScheduledTime
 }
 
 // runFields are the members a message has besides the event's.
-var runFields = []string{"row", "scheduledTime", "maxDelayMinutes", "debounceMinutes"}
+var runFields = []string{"row", "scheduledTime", "maxDelayMinutes", "debounceMinutes", "dueAt"}
 
 // rowName is the config's pattern for row names.
 var rowName = regexp.MustCompile(`^[a-z0-9]+(?:-[a-z0-9]+)*$`)
 
 // DecodeMessage decodes a message strictly: the event's members as
 // reload.DecodeEvent checks them, plus row, scheduledTime,
-// maxDelayMinutes and debounceMinutes. requireRun says whether row and scheduledTime must be
+// maxDelayMinutes, debounceMinutes and dueAt. requireRun says whether row and scheduledTime must be
 // present (a start-queue message) or may be left out (a direct
 // invocation). Every problem is reported, each naming its field, as a
 // *reload.EventError.
@@ -71,7 +85,7 @@ func DecodeMessage(data []byte, requireRun bool) (Message, error) {
 	seen := map[string]bool{}
 	for _, m := range members {
 		switch m.Name {
-		case "row", "scheduledTime", "maxDelayMinutes", "debounceMinutes":
+		case "row", "scheduledTime", "maxDelayMinutes", "debounceMinutes", "dueAt":
 		default:
 			if i := indexFold(runFields, m.Name); i >= 0 {
 				add(strconv.Quote(m.Name), "unknown field; did you mean %q?", runFields[i])
@@ -101,14 +115,18 @@ func DecodeMessage(data []byte, requireRun bool) (Message, error) {
 				continue
 			}
 			msg.Row = s
-		case "scheduledTime":
+		case "scheduledTime", "dueAt":
 			var s string
 			t, err := time.Time{}, error(nil)
 			if err = json.Unmarshal(m.Raw, &s); err == nil {
 				t, err = time.Parse(time.RFC3339, s)
 			}
 			if err != nil {
-				add("scheduledTime", "must be an RFC 3339 time such as 2026-12-01T07:00:00Z (Scheduler's <aws.scheduler.scheduled-time>), got %s", short(string(m.Raw)))
+				add(m.Name, "must be an RFC 3339 time such as 2026-12-01T07:00:00Z (Scheduler's <aws.scheduler.scheduled-time>), got %s", short(string(m.Raw)))
+				continue
+			}
+			if m.Name == "dueAt" {
+				msg.DueAt = t.UTC()
 				continue
 			}
 			msg.ScheduledTime = t.UTC()

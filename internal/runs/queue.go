@@ -153,10 +153,10 @@ func (c *Consumer) handleRecord(ctx context.Context, rec events.SQSMessage) outc
 	if bound == 0 {
 		bound = c.maxDelay
 	}
-	if late := now.Sub(msg.ScheduledTime); late > bound && !redrive {
+	if late := now.Sub(msg.Due()); late > bound && !redrive {
 		out.disposal, out.errorType = disposeDeadLetter, ErrorTypeTooLate
-		out.reason = fmt.Sprintf("the run scheduled at %s is %s late, more than its bound of %d minutes (maxDelayMinutes): it was not started. Redrive it to start it now anyway",
-			msg.ScheduledTime.Format(time.RFC3339), late.Truncate(time.Second), int(bound/time.Minute))
+		out.reason = fmt.Sprintf("the run due at %s is %s late, more than its bound of %d minutes (maxDelayMinutes): it was not started. Redrive it to start it now anyway",
+			msg.Due().Format(time.RFC3339), late.Truncate(time.Second), int(bound/time.Minute))
 		return out
 	}
 
@@ -171,7 +171,7 @@ func (c *Consumer) handleRecord(ctx context.Context, rec events.SQSMessage) outc
 	out.result = &res
 	start := c.startOf(res)
 	if res.Created {
-		out.lateness = start.StartedAt.Sub(msg.ScheduledTime)
+		out.lateness = start.StartedAt.Sub(msg.Due())
 	}
 	if err := c.ledger.RecordStart(ctx, key, start); err != nil {
 		var conflict *ledger.ConflictError
