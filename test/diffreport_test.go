@@ -144,7 +144,7 @@ func TestDiffReportFitsGitHubsCommentLimit(t *testing.T) {
 		{
 			name:     "large blocked diff",
 			files:    map[string]string{"diff.txt": big.String(), "verdict": "blocked\n", "findings.txt": "QlikReloads-staging: broadens IAM permissions or network access\n"},
-			want:     []string{"**Blocked:**", "- QlikReloads-staging: broadens IAM permissions or network access", "**Truncated:**", "(https://github.com/acme/reloads/actions/runs/42/artifacts/9)"},
+			want:     []string{"**Blocked:**", "- QlikReloads-staging: broadens IAM permissions or network access", "reviewer of the `change-approval` environment", "**Truncated:**", "(https://github.com/acme/reloads/actions/runs/42/artifacts/9)"},
 			maxChars: 65536,
 		},
 		{

@@ -19,7 +19,7 @@ function marker(environment) {
 }
 
 // verdictText says what the verdict means for the pull request.
-function verdictText(verdict, findings) {
+function verdictText(verdict, findings, pullRequest) {
   switch (verdict) {
     case 'unchanged':
       return 'No changes: nothing to deploy.';
@@ -27,12 +27,15 @@ function verdictText(verdict, findings) {
       return 'Changes that neither delete, replace nor broaden anything.';
     case 'blocked':
       return [
-        '**Blocked:** this change deletes or replaces resources, or broadens IAM permissions:',
+        `${pullRequest ? '**Blocked:**' : '**Review before deploying:**'} ` +
+          'this change deletes or replaces resources, or broadens IAM permissions:',
         '',
         ...findings.map((f) => `- ${f}`),
         '',
-        'Once reviewed, a reviewer of the `change-approval` environment approves the run\'s',
-        '`approve` job. The approval holds for this commit only: a new push needs a new one.',
+        pullRequest
+          ? 'Once reviewed, a reviewer of the `change-approval` environment approves the run\'s ' +
+            '`approve` job. The approval holds for this commit only: a new push needs a new one.'
+          : 'The environment\'s reviewers read this before they approve its deploy.',
       ].join('\n');
     default:
       return '**Error:** the diff could not run, so nothing is known about this change (this is not a ' +
@@ -49,14 +52,14 @@ function fence(text) {
 // body builds the report: a marker, the verdict, and the diff in a code
 // block, cut at a line boundary with a pointer to the full diff when the
 // whole would exceed limit characters.
-function body({ environment, sha, verdict, findings, diff, fullDiffUrl, runUrl, limit }) {
+function body({ environment, sha, verdict, findings, diff, fullDiffUrl, runUrl, pullRequest, limit }) {
   const head = [
     marker(environment),
     `### cdk diff: ${environment}`,
     '',
     `Commit ${sha}, [run](${runUrl}).`,
     '',
-    verdictText(verdict, findings),
+    verdictText(verdict, findings, pullRequest),
     '',
   ].join('\n');
   const f = fence(diff);
@@ -110,9 +113,10 @@ async function report({ github, context, core, environment, dir, fullDiffUrl }) 
   const findings = readIfPresent(path.join(dir, 'findings.txt')).split('\n').filter(Boolean);
   const runUrl = `${context.serverUrl}/${context.repo.owner}/${context.repo.repo}/actions/runs/${context.runId}`;
   const sha = context.payload.pull_request ? context.payload.pull_request.head.sha : context.sha;
-  const args = { environment, sha, verdict, findings, diff, fullDiffUrl, runUrl };
+  const pullRequest = context.eventName === 'pull_request';
+  const args = { environment, sha, verdict, findings, diff, fullDiffUrl, runUrl, pullRequest };
   await core.summary.addRaw(body({ ...args, limit: SUMMARY_LIMIT })).write();
-  if (context.eventName === 'pull_request') {
+  if (pullRequest) {
     await upsertComment({ github, context, environment, text: body({ ...args, limit: COMMENT_LIMIT }) });
   }
 }
