@@ -153,6 +153,12 @@ func TestDiffReportFitsGitHubsCommentLimit(t *testing.T) {
 			want:    []string{"**Error:** the diff could not run", "AccessDenied"},
 			wantNot: []string{"Blocked", "Truncated"},
 		},
+		{
+			name:    "diff role not assumed",
+			files:   map[string]string{},
+			want:    []string{"**Error:** the diff could not run", "No output: the job failed before the diff started"},
+			wantNot: []string{"Blocked", "No changes"},
+		},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -108,7 +108,8 @@ function readIfPresent(file) {
 
 // report reads .ci/diff's output in dir and reports it.
 async function report({ github, context, core, environment, dir, fullDiffUrl }) {
-  const diff = readIfPresent(path.join(dir, 'diff.txt'));
+  const diff = readIfPresent(path.join(dir, 'diff.txt')) ||
+    'No output: the job failed before the diff started (assuming the diff role, for example).\n';
   const verdict = readIfPresent(path.join(dir, 'verdict')).trim() || 'error';
   const findings = readIfPresent(path.join(dir, 'findings.txt')).split('\n').filter(Boolean);
   const runUrl = `${context.serverUrl}/${context.repo.owner}/${context.repo.repo}/actions/runs/${context.runId}`;
