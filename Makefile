@@ -130,7 +130,7 @@ AWS_ACCESS := .tools/bin/awsaccess
 AWS_COMMAND = make $@$(if $(ENV), ENV=$(ENV))$(if $(CONFIG), CONFIG=$(CONFIG))
 define check-aws
 	@go build -o $(AWS_ACCESS) ./cmd/awsaccess
-	@$(AWS_ACCESS) -for "$(AWS_COMMAND)"
+	@$(AWS_ACCESS) -for "$(AWS_COMMAND)" || $(STOP)
 endef
 
 .PHONY: diff
@@ -168,4 +168,4 @@ destroy: tools ## Delete one environment's stacks, after asking (needs AWS crede
 
 .PHONY: clean
 clean: ## Remove build outputs.
-	rm -rf cdk.out cdk.out.masked out bootstrap
+	rm -rf cdk.out cdk.out.masked out bootstrap .tools/bin
