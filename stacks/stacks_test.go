@@ -400,7 +400,7 @@ func TestSchedules(t *testing.T) {
 			"ScheduleExpressionTimezone": "Europe/Stockholm",
 			"State":                      "ENABLED",
 			"FlexibleTimeWindow":         map[string]interface{}{"Mode": "OFF"},
-			"Target":                     target(`{"appId":"` + appID + `"}`),
+			"Target":                     target(`{"appId":"` + appID + `","row":"sales-weekdays","scheduledTime":"<aws.scheduler.scheduled-time>"}`),
 		}))
 		tmpl.HasResourceProperties(jsii.String("AWS::Scheduler::Schedule"), assertions.Match_ObjectEquals(&map[string]interface{}{
 			"GroupName":                  map[string]interface{}{"Ref": "ScheduleGroup"},
@@ -409,7 +409,7 @@ func TestSchedules(t *testing.T) {
 			"State":                      "DISABLED",
 			"Description":                "paused for the migration",
 			"FlexibleTimeWindow":         map[string]interface{}{"Mode": "FLEXIBLE", "MaximumWindowInMinutes": 15},
-			"Target":                     target(`{"appId":"` + appID + `","partial":true,"weight":5,"variables":{"vRegion":"EMEA"}}`),
+			"Target":                     target(`{"appId":"` + appID + `","row":"sales-weekend","scheduledTime":"<aws.scheduler.scheduled-time>","partial":true,"variables":{"vRegion":"EMEA"},"weight":5}`),
 		}))
 	})
 }
