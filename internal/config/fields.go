@@ -179,6 +179,20 @@ func (d *decoder) decodeFile(body ast.Node, c *rawConfig) {
 	case c.region.line != 0 && c.account.line == 0:
 		d.add(c.region.line, "account", "missing; account and region go together: set both or neither")
 	}
+	// Lambda throttles a queue's functions beyond the function's reserved
+	// concurrency, and every throttled batch counts as a receive of its
+	// messages, so the queue may not ask for more.
+	if c.reservedConcurrency.ok && (c.concurrency.ok || c.concurrency.line == 0) {
+		n := or(c.concurrency, defaultConcurrency)
+		if n > c.reservedConcurrency.value {
+			line, what := c.reservedConcurrency.line, fmt.Sprintf("the default concurrency of %d", n)
+			if c.concurrency.ok {
+				line, what = c.concurrency.line, fmt.Sprintf("concurrency %d", n)
+			}
+			d.add(line, "concurrency", "%s is above reservedConcurrency %d, so Lambda would throttle the start queue's functions; set concurrency: %d or less, or raise reservedConcurrency",
+				what, c.reservedConcurrency.value, c.reservedConcurrency.value)
+		}
+	}
 	// The function reads the secret, and Secrets Manager uses the key, in
 	// the stack's region.
 	if c.region.ok {

@@ -115,6 +115,12 @@ var invalidFiles = []struct {
 	{file: "concurrency-range.yaml", schema: true, want: []string{
 		":2: concurrency: 1 is out of range 2-1000; Lambda reads a queue with at least 2 functions at once, and reservedConcurrency caps a single one",
 	}},
+	{file: "concurrency-above-reserved.yaml", want: []string{
+		":3: concurrency: concurrency 8 is above reservedConcurrency 4, so Lambda would throttle the start queue's functions; set concurrency: 4 or less, or raise reservedConcurrency",
+	}},
+	{file: "concurrency-default-above-reserved.yaml", want: []string{
+		":2: concurrency: the default concurrency of 5 is above reservedConcurrency 3, so Lambda would throttle the start queue's functions; set concurrency: 3 or less, or raise reservedConcurrency",
+	}},
 	{file: "wait-seconds-range.yaml", schema: true, want: []string{
 		":2: waitSeconds: 61 is out of range 0-60",
 	}},
@@ -317,7 +323,7 @@ func TestLoadValid(t *testing.T) {
 				TenantURL: "https://acme.eu.qlikcloud.com", Account: "012345678901", Region: "eu-north-1",
 				Timezone: "Europe/Stockholm", AlarmEmail: "bi-ops@example.com",
 				FlexibleWindowMinutes: 15, ReservedConcurrency: 10, WaitSeconds: 0, ScheduleStacks: 3, LogRetentionDays: 365,
-				Concurrency: 20, MaxDelayMinutes: 120, HistoryDays: 400,
+				Concurrency: 8, MaxDelayMinutes: 120, HistoryDays: 400,
 				ExistingSecretArn: "arn:aws:secretsmanager:eu-north-1:012345678901:secret:qlik/prod-AbCdEf",
 				KMSKeyArn:         "arn:aws:kms:eu-north-1:012345678901:key/mrk-0123456789abcdef0123456789abcdef",
 				Reloads: []Reload{
