@@ -97,6 +97,54 @@ func sourceAccount(extra map[string]interface{}) map[string]interface{} {
 	return map[string]interface{}{"StringEquals": equals}
 }
 
+// attArn matches the Arn attribute of the resource whose logical ID
+// starts with prefix.
+func attArn(prefix string) interface{} {
+	return map[string]interface{}{"Fn::GetAtt": []interface{}{assertions.Match_StringLikeRegexp(jsii.String("^" + prefix)), "Arn"}}
+}
+
+// keyVia is the statement that allows actions on the test's KMS key
+// through one service of the stack's region.
+func keyVia(sid, service string, actions ...interface{}) interface{} {
+	var action interface{} = actions
+	if len(actions) == 1 {
+		action = actions[0]
+	}
+	return map[string]interface{}{
+		"Sid": sid, "Effect": "Allow", "Action": action, "Resource": kmsKey,
+		"Condition": map[string]interface{}{"StringEquals": map[string]interface{}{"kms:ViaService": map[string]interface{}{
+			"Fn::Join": []interface{}{"", []interface{}{service + ".", map[string]interface{}{"Ref": "AWS::Region"}, ".amazonaws.com"}},
+		}}},
+	}
+}
+
+// roleWith matches exactly a role with the given other properties (its
+// description, its name), trusted by service under condition, with one
+// inline policy of exactly these statements.
+func roleWith(props map[string]interface{}, service string, condition interface{}, policy string, statements []interface{}) assertions.Matcher {
+	role := map[string]interface{}{
+		"AssumeRolePolicyDocument": map[string]interface{}{
+			"Version": "2012-10-17",
+			"Statement": []interface{}{map[string]interface{}{
+				"Effect": "Allow", "Action": "sts:AssumeRole",
+				"Principal": map[string]interface{}{"Service": service},
+				"Condition": condition,
+			}},
+		},
+		"Policies": []interface{}{map[string]interface{}{
+			"PolicyName": policy,
+			"PolicyDocument": map[string]interface{}{
+				"Version":   "2012-10-17",
+				"Statement": assertions.Match_ArrayEquals(&statements),
+			},
+		}},
+	}
+	for k, v := range props {
+		role[k] = v
+	}
+	return assertions.Match_ObjectEquals(&role)
+}
+
 func TestFunction(t *testing.T) {
 	tmpl := coreTemplate(t, testConfig(nil))
 	check(t, "function", func() {
@@ -153,9 +201,7 @@ func TestFunctionRoleIsLeastPrivilege(t *testing.T) {
 	ref := func(prefix string) interface{} {
 		return map[string]interface{}{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^" + prefix))}
 	}
-	arn := func(prefix string) interface{} {
-		return map[string]interface{}{"Fn::GetAtt": []interface{}{assertions.Match_StringLikeRegexp(jsii.String("^" + prefix)), "Arn"}}
-	}
+	arn := attArn
 	statements := []interface{}{
 		map[string]interface{}{"Sid": "ReadQlikCredential", "Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": ref("Credential")},
 		map[string]interface{}{"Sid": "WriteOwnLogs", "Effect": "Allow", "Action": []interface{}{"logs:CreateLogStream", "logs:PutLogEvents"}, "Resource": arn("ReloadLogs")},
@@ -164,18 +210,6 @@ func TestFunctionRoleIsLeastPrivilege(t *testing.T) {
 			"Action": []interface{}{"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"}},
 		map[string]interface{}{"Sid": "RecordRuns", "Effect": "Allow", "Resource": arn("Ledger"),
 			"Action": []interface{}{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}},
-	}
-	viaService := func(sid, service string, actions ...interface{}) interface{} {
-		var action interface{} = actions
-		if len(actions) == 1 {
-			action = actions[0]
-		}
-		return map[string]interface{}{
-			"Sid": sid, "Effect": "Allow", "Action": action, "Resource": kmsKey,
-			"Condition": map[string]interface{}{"StringEquals": map[string]interface{}{"kms:ViaService": map[string]interface{}{
-				"Fn::Join": []interface{}{"", []interface{}{service + ".", map[string]interface{}{"Ref": "AWS::Region"}, ".amazonaws.com"}},
-			}}},
-		}
 	}
 	cases := []struct {
 		name       string
@@ -189,9 +223,9 @@ func TestFunctionRoleIsLeastPrivilege(t *testing.T) {
 			statements: []interface{}{
 				map[string]interface{}{"Sid": "ReadQlikCredential", "Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": existing},
 				statements[1], statements[2], statements[3], statements[4],
-				viaService("DecryptQlikCredential", "secretsmanager", "kms:Decrypt"),
-				viaService("ReadStartQueueKey", "sqs", "kms:Decrypt"),
-				viaService("UseLedgerKey", "dynamodb", "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"),
+				keyVia("DecryptQlikCredential", "secretsmanager", "kms:Decrypt"),
+				keyVia("ReadStartQueueKey", "sqs", "kms:Decrypt"),
+				keyVia("UseLedgerKey", "dynamodb", "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"),
 			},
 		},
 	}
@@ -199,36 +233,18 @@ func TestFunctionRoleIsLeastPrivilege(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			tmpl := coreTemplate(t, testConfig(tc.change))
 			check(t, "function role", func() {
-				tmpl.HasResourceProperties(jsii.String("AWS::IAM::Role"), assertions.Match_ObjectEquals(&map[string]interface{}{
-					"Description": assertions.Match_StringLikeRegexp(jsii.String("^Reload function")),
-					"AssumeRolePolicyDocument": map[string]interface{}{
-						"Version": "2012-10-17",
-						"Statement": []interface{}{map[string]interface{}{
-							"Effect": "Allow", "Action": "sts:AssumeRole",
-							"Principal": map[string]interface{}{"Service": "lambda.amazonaws.com"},
-							"Condition": sourceAccount(nil),
-						}},
-					},
-					"Policies": []interface{}{map[string]interface{}{
-						"PolicyName": "ReloadFunction",
-						"PolicyDocument": map[string]interface{}{
-							"Version":   "2012-10-17",
-							"Statement": assertions.Match_ArrayEquals(&tc.statements),
-						},
-					}},
-				}))
+				tmpl.HasResourceProperties(jsii.String("AWS::IAM::Role"), roleWith(
+					map[string]interface{}{"Description": assertions.Match_StringLikeRegexp(jsii.String("^Reload function"))},
+					"lambda.amazonaws.com", sourceAccount(nil), "ReloadFunction", tc.statements))
 			})
 		})
 	}
 }
 
 func TestSchedulerRoleIsLeastPrivilege(t *testing.T) {
-	queueArn := func(prefix string) interface{} {
-		return map[string]interface{}{"Fn::GetAtt": []interface{}{assertions.Match_StringLikeRegexp(jsii.String("^" + prefix)), "Arn"}}
-	}
 	statements := []interface{}{
-		map[string]interface{}{"Sid": "SendToStartQueue", "Effect": "Allow", "Action": "sqs:SendMessage", "Resource": queueArn("StartQueue")},
-		map[string]interface{}{"Sid": "SendUndeliverableEvents", "Effect": "Allow", "Action": "sqs:SendMessage", "Resource": queueArn("DeadLetterQueue")},
+		map[string]interface{}{"Sid": "SendToStartQueue", "Effect": "Allow", "Action": "sqs:SendMessage", "Resource": attArn("StartQueue")},
+		map[string]interface{}{"Sid": "SendUndeliverableEvents", "Effect": "Allow", "Action": "sqs:SendMessage", "Resource": attArn("DeadLetterQueue")},
 	}
 	cases := []struct {
 		name       string
@@ -239,39 +255,22 @@ func TestSchedulerRoleIsLeastPrivilege(t *testing.T) {
 		{
 			name:   "customer-managed key",
 			change: func(c *config.Config) { c.KMSKeyArn = kmsKey },
-			statements: append(append([]interface{}{}, statements...), map[string]interface{}{
-				"Sid": "EncryptForStartQueue", "Effect": "Allow", "Action": []interface{}{"kms:GenerateDataKey", "kms:Decrypt"}, "Resource": kmsKey,
-				"Condition": map[string]interface{}{"StringEquals": map[string]interface{}{"kms:ViaService": map[string]interface{}{
-					"Fn::Join": []interface{}{"", []interface{}{"sqs.", map[string]interface{}{"Ref": "AWS::Region"}, ".amazonaws.com"}},
-				}}},
-			}),
+			statements: append(append([]interface{}{}, statements...),
+				keyVia("EncryptForStartQueue", "sqs", "kms:GenerateDataKey", "kms:Decrypt")),
 		},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			tmpl := coreTemplate(t, testConfig(tc.change))
 			check(t, "scheduler role", func() {
-				tmpl.HasResourceProperties(jsii.String("AWS::IAM::Role"), assertions.Match_ObjectEquals(&map[string]interface{}{
-					"RoleName":    map[string]interface{}{"Fn::Sub": "QlikReloads-unit-SchedulerRole-${AWS::Region}"},
-					"Description": assertions.Match_StringLikeRegexp(jsii.String("^EventBridge Scheduler")),
-					"AssumeRolePolicyDocument": map[string]interface{}{
-						"Version": "2012-10-17",
-						"Statement": []interface{}{map[string]interface{}{
-							"Effect": "Allow", "Action": "sts:AssumeRole",
-							"Principal": map[string]interface{}{"Service": "scheduler.amazonaws.com"},
-							"Condition": sourceAccount(map[string]interface{}{
-								"aws:SourceArn": map[string]interface{}{"Fn::GetAtt": []interface{}{"ScheduleGroup", "Arn"}},
-							}),
-						}},
+				tmpl.HasResourceProperties(jsii.String("AWS::IAM::Role"), roleWith(
+					map[string]interface{}{
+						"RoleName":    map[string]interface{}{"Fn::Sub": "QlikReloads-unit-SchedulerRole-${AWS::Region}"},
+						"Description": assertions.Match_StringLikeRegexp(jsii.String("^EventBridge Scheduler")),
 					},
-					"Policies": []interface{}{map[string]interface{}{
-						"PolicyName": "SendScheduledRuns",
-						"PolicyDocument": map[string]interface{}{
-							"Version":   "2012-10-17",
-							"Statement": assertions.Match_ArrayEquals(&tc.statements),
-						},
-					}},
-				}))
+					"scheduler.amazonaws.com",
+					sourceAccount(map[string]interface{}{"aws:SourceArn": map[string]interface{}{"Fn::GetAtt": []interface{}{"ScheduleGroup", "Arn"}}}),
+					"SendScheduledRuns", tc.statements))
 			})
 		})
 	}
@@ -463,9 +462,7 @@ func TestLedger(t *testing.T) {
 
 func TestRedriveCommand(t *testing.T) {
 	tmpl := coreTemplate(t, testConfig(nil))
-	arn := func(prefix string) interface{} {
-		return map[string]interface{}{"Fn::GetAtt": []interface{}{assertions.Match_StringLikeRegexp(jsii.String("^" + prefix)), "Arn"}}
-	}
+	arn := attArn
 	check(t, "redrive command", func() {
 		tmpl.HasOutput(jsii.String("RedriveCommand"), map[string]interface{}{
 			"Value": map[string]interface{}{"Fn::Join": []interface{}{"", []interface{}{
