@@ -57,7 +57,7 @@ type Config struct {
 	// (default 60): a run older than that is not started but dead-lettered
 	// as TooLate. A row may set its own.
 	MaxDelayMinutes int
-	// HistoryDays is how long the ledger keeps a run, 14 to 3653 days
+	// HistoryDays is how long the ledger keeps a run, 15 to 3653 days
 	// (default 90); DynamoDB's time to live removes it afterwards.
 	HistoryDays int
 	// ScheduleStacks is how many stacks the schedules are spread over

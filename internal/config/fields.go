@@ -58,11 +58,13 @@ const (
 	// A run may start at most a day after its scheduled time: later, the
 	// next day's run is usually due, and a person should decide.
 	maxDelayMinutesLimit = 1440
-	// The ledger keeps a run at least as long as the dead-letter queue
-	// keeps a message about it (14 days, SQS's longest retention), so that
-	// a redriven message always finds its run and starts nothing twice; at
-	// most ten years, like the longest log retention.
-	minHistoryDays = 14
+	// The ledger keeps a run at least as long as a message about it may
+	// wait in the dead-letter queue: a run reaches it at most a day after
+	// its scheduled time (the largest maxDelayMinutes), and SQS keeps it
+	// there 14 days at most. So a redriven message always finds its run and
+	// starts nothing twice. At most ten years, like the longest log
+	// retention.
+	minHistoryDays = 15
 	maxHistoryDays = 3653
 )
 
@@ -444,7 +446,7 @@ func concurrency(n int) (int, string) {
 func historyDays(n int) (int, string) {
 	switch {
 	case n < minHistoryDays:
-		return n, fmt.Sprintf("%d is too short; keep runs at least %d days, as long as the dead-letter queue keeps a message, so that a redriven run finds its record and starts nothing twice", n, minHistoryDays)
+		return n, fmt.Sprintf("%d is too short; keep runs at least %d days, as long as a run's message may wait in the dead-letter queue, so that a redriven run finds its record and starts nothing twice", n, minHistoryDays)
 	case n > maxHistoryDays:
 		return n, fmt.Sprintf("%d is out of range %d-%d", n, minHistoryDays, maxHistoryDays)
 	}

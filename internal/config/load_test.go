@@ -128,10 +128,10 @@ var invalidFiles = []struct {
 		":2: maxDelayMinutes: 0 is out of range 1-1440",
 	}},
 	{file: "history-days-short.yaml", schema: true, want: []string{
-		":2: historyDays: 7 is too short; keep runs at least 14 days, as long as the dead-letter queue keeps a message, so that a redriven run finds its record and starts nothing twice",
+		":2: historyDays: 7 is too short; keep runs at least 15 days, as long as a run's message may wait in the dead-letter queue, so that a redriven run finds its record and starts nothing twice",
 	}},
 	{file: "history-days-range.yaml", schema: true, want: []string{
-		":2: historyDays: 4000 is out of range 14-3653",
+		":2: historyDays: 4000 is out of range 15-3653",
 	}},
 	{file: "schedule-stacks-range.yaml", schema: true, want: []string{
 		":2: scheduleStacks: 101 is out of range 1-100",
