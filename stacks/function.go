@@ -146,7 +146,10 @@ func NewReloadFunction(scope constructs.Construct, id string, props *ReloadFunct
 	}
 	if props.DataKey != nil {
 		statements = append(statements,
-			viaService("ReadStartQueueKey", props.DataKey, "sqs", "kms:Decrypt"),
+			// Decrypt to receive from the start queue; GenerateDataKey to
+			// send to a queue under the key (the dead-letter queue, when an
+			// environment encrypts it too).
+			viaService("UseQueueKey", props.DataKey, "sqs", "kms:Decrypt", "kms:GenerateDataKey"),
 			viaService("UseLedgerKey", props.DataKey, "dynamodb",
 				"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"),
 		)

@@ -224,7 +224,7 @@ func TestFunctionRoleIsLeastPrivilege(t *testing.T) {
 				map[string]interface{}{"Sid": "ReadQlikCredential", "Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": existing},
 				statements[1], statements[2], statements[3], statements[4],
 				keyVia("DecryptQlikCredential", "secretsmanager", "kms:Decrypt"),
-				keyVia("ReadStartQueueKey", "sqs", "kms:Decrypt"),
+				keyVia("UseQueueKey", "sqs", "kms:Decrypt", "kms:GenerateDataKey"),
 				keyVia("UseLedgerKey", "dynamodb", "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"),
 			},
 		},
