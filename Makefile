@@ -123,9 +123,20 @@ lint: ## Check formatting, go vet and staticcheck.
 	go vet ./...
 	go tool staticcheck ./...
 
+# The targets that talk to AWS first check, in one line, that there are
+# credentials, and say how to provide them: before a synth, not after it.
+# The check is built, not run with go run, which would add a line of its own.
+AWS_ACCESS := .tools/bin/awsaccess
+AWS_COMMAND = make $@$(if $(ENV), ENV=$(ENV))$(if $(CONFIG), CONFIG=$(CONFIG))
+define check-aws
+	@go build -o $(AWS_ACCESS) ./cmd/awsaccess
+	@$(AWS_ACCESS) -for "$(AWS_COMMAND)" || $(STOP)
+endef
+
 .PHONY: diff
 diff: tools ## Diff one environment against its deployed stacks (needs AWS credentials).
-	$(CDK) diff $(CONTEXT) --all
+	$(check-aws)
+	$(CDK) diff $(CONTEXT)
 
 .PHONY: diff-local
 diff-local: synth ## Diff one environment against its golden templates, offline; fails on any difference.
@@ -140,12 +151,21 @@ diff-local: synth ## Diff one environment against its golden templates, offline;
 
 .PHONY: bootstrap
 bootstrap: tools ## Prepare the environment's AWS account and region for CDK deployments, once (needs AWS credentials).
+	$(check-aws)
 	$(CDK) bootstrap $(CONTEXT)
 
 .PHONY: deploy
-deploy: synth ## Deploy one environment from the synthesized cdk.out (needs AWS credentials and a bootstrapped account).
+deploy: tools ## Deploy one environment from the synthesized cdk.out (needs AWS credentials and a bootstrapped account).
+	$(check-aws)
+	@$(MAKE) --no-print-directory synth
+	@go run ./cmd/assembly check -dir $(OUT)
 	$(CDK) deploy --app $(OUT) --all --require-approval broadening --concurrency 4
+
+.PHONY: destroy
+destroy: tools ## Delete one environment's stacks, after asking (needs AWS credentials; keeps the secret and the log group).
+	$(check-aws)
+	$(CDK) destroy --all $(CONTEXT)
 
 .PHONY: clean
 clean: ## Remove build outputs.
-	rm -rf cdk.out cdk.out.masked out bootstrap
+	rm -rf cdk.out cdk.out.masked out bootstrap .tools/bin

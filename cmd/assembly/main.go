@@ -5,6 +5,10 @@
 //	assembly mask -dir cdk.out -out cdk.out.masked
 //	    copies the assembly's manifest and templates with asset hashes
 //	    masked, for `cdk diff --template` against the golden templates.
+//	assembly check -dir out/prod
+//	    refuses an assembly that would deploy a function Lambda cannot
+//	    start: every provided-runtime function's bootstrap must be
+//	    executable. CI runs it before every deploy.
 package main
 
 import (
@@ -22,7 +26,8 @@ import (
 
 const usage = `usage:
   assembly summary -config FILE -dir DIR
-  assembly mask -dir DIR -out DIR`
+  assembly mask -dir DIR -out DIR
+  assembly check -dir DIR`
 
 func main() {
 	if err := run(os.Args[1:]); err != nil {
@@ -61,9 +66,27 @@ func run(args []string) error {
 			return fmt.Errorf("mask needs -out\n%s", usage)
 		}
 		return mask(*dir, *out)
+	case "check":
+		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		return check(*dir)
 	default:
 		return fmt.Errorf("unknown command %q\n%s", args[0], usage)
 	}
+}
+
+// check prints the function bootstraps of the assembly in dir, and fails
+// when one is missing or not executable.
+func check(dir string) error {
+	found, err := assembly.FunctionBootstraps(dir)
+	if err != nil {
+		return fmt.Errorf("%s cannot be deployed: %w", dir, err)
+	}
+	for _, b := range found {
+		fmt.Printf("%s: stack %s, function %s: %s is executable (%04o)\n", dir, b.Stack, b.Function, b.Path, b.Mode.Perm())
+	}
+	return nil
 }
 
 // mask copies the files at the top of the assembly (the manifest, the

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"maps"
 	"strings"
 	"time"
 
@@ -160,7 +161,7 @@ func (c *Config) sameMinuteWarnings(rows []parsed, now time.Time) Problems {
 			warned = true
 			first := c.Reloads[other]
 			dropped := "one of the two rows is redundant then"
-			if first.Input() != r.Input() {
+			if !sameRequest(first, r) {
 				dropped = "whichever comes second is lost without notice, with its partial flag and variables"
 			}
 			warnings = append(warnings, Problem{
@@ -171,4 +172,12 @@ func (c *Config) sameMinuteWarnings(rows []parsed, now time.Time) Problems {
 		}
 	}
 	return warnings
+}
+
+// sameRequest reports whether two rows ask Qlik for the same reload: the
+// same partial flag, variables and weight. Their messages always differ, by
+// the row's name at least, so comparing those would call every pair different.
+func sameRequest(a, b Reload) bool {
+	partial := func(r Reload) bool { return r.Partial != nil && *r.Partial }
+	return partial(a) == partial(b) && a.Weight == b.Weight && maps.Equal(a.Variables, b.Variables)
 }

@@ -185,8 +185,10 @@ func writeBusiest(w io.Writer, cfg *config.Config, now time.Time) error {
 		fmt.Fprintf(w, "%s: no minute holds more than one reload start (Qlik accepts %d a minute).\n", week, QlikStartsPerMinute)
 	case n > QlikStartsPerMinute:
 		fmt.Fprintf(w, "%s: %s, %d reload starts.\n", week, minute.In(view).Format("Mon 2 Jan 15:04 MST"), n)
-		fmt.Fprintf(w, "  That is more than the %d a minute Qlik accepts: the rest wait for Qlik's rate limit and may\n"+
-			"  reach the dead-letter queue. Spread them with flexibleWindowMinutes (see the README, Bursts).\n", QlikStartsPerMinute)
+		fmt.Fprintf(w, "  That is more than the %d a minute Qlik accepts (%d over five minutes): the rest wait on the\n"+
+			"  start queue and start as Qlik's limit allows, and a run that waits longer than maxDelayMinutes\n"+
+			"  goes to the dead-letter queue as TooLate. Spread them with flexibleWindowMinutes (see the README, Bursts).\n",
+			QlikStartsPerMinute, 5*QlikStartsPerMinute)
 	default:
 		fmt.Fprintf(w, "%s: %s, %d reload starts (Qlik accepts %d a minute).\n", week, minute.In(view).Format("Mon 2 Jan 15:04 MST"), n, QlikStartsPerMinute)
 	}

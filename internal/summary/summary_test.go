@@ -102,6 +102,8 @@ func TestWriteWarnsOfBursts(t *testing.T) {
 		for _, want := range []string{
 			"Busiest minute in the week from Mon 7 Dec 2026: Wed 9 Dec 08:00 UTC, 60 reload starts.",
 			"more than the 50 a minute Qlik accepts",
+			"wait on the\n  start queue",
+			"TooLate",
 			"flexibleWindowMinutes",
 		} {
 			if !strings.Contains(got.String(), want) {
