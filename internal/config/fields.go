@@ -544,14 +544,20 @@ func (d *decoder) checkRows(raw *rawConfig, cfg *Config) {
 	if raw.scheduleStacks.line != 0 && !raw.scheduleStacks.ok {
 		return
 	}
-	// Only rows with a schedule put anything in a schedule stack.
+	// Rows with a schedule put one in their schedule stack; rows with on
+	// put their rule in the core stack, stack 0; chains put nothing in a
+	// stack.
 	names := make([]string, 0, len(first))
+	events := 0
 	for _, r := range raw.reloads.value {
-		if r.name.ok && r.schedule.line != 0 {
+		switch {
+		case r.name.ok && r.schedule.line != 0:
 			names = append(names, r.name.value)
+		case r.on.line != 0:
+			events++
 		}
 	}
-	if problem := stackCapacity(names, cfg.ScheduleStacks); problem != "" {
+	if problem := stackCapacity(names, cfg.ScheduleStacks, events); problem != "" {
 		d.add(raw.reloads.line, "reloads", "%s", problem)
 	}
 }

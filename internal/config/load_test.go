@@ -831,6 +831,17 @@ func TestEventRowLimits(t *testing.T) {
 		{"wildcards", table(MaxWildcardRulesPerBus+1, "{s3: {bucket: acme-exports, prefix: a/, suffix: .csv}}"),
 			"t.yaml:2: reloads: 31 rows use a wildcard (an s3 trigger with both prefix and suffix is one); the default event bus holds at most 30 such rules; drop the prefix or the suffix of some"},
 	}
+	// The core stack holds the event rules beside its schedules.
+	crowded := []byte(strings.ReplaceAll(string(table(440, "")), "    on: \n", "    schedule: rate(1 hour)\n"))
+	for i := range 11 {
+		crowded = fmt.Appendf(crowded, "  - name: event-%d\n    appId: 687ef393-f0ad-4c64-ac59-6db967126015\n    on: {s3: {bucket: acme-exports}}\n", i)
+	}
+	tests = append(tests, struct {
+		name string
+		data []byte
+		want string
+	}{"core stack full", crowded,
+		"t.yaml:2: reloads: 451 rows would put 451 schedules and event rules (11 rows with on) in the one stack, more than the 450 a stack can hold; set scheduleStacks: 2 or more, which also leaves about 20% room to grow; changing scheduleStacks moves rows between stacks"})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := Load("t.yaml", tt.data)

@@ -33,9 +33,10 @@ func StackIndex(name string, stacks int) int {
 
 // stackCapacity returns a problem message when spreading the named rows
 // over stacks schedule stacks would put more than MaxSchedulesPerStack in
-// one, and "" otherwise.
-func stackCapacity(names []string, stacks int) string {
-	if len(names) <= MaxSchedulesPerStack {
+// one, and "" otherwise. inCore is how many event rules the core stack,
+// stack 0, holds besides its schedules: each takes a schedule's room.
+func stackCapacity(names []string, stacks, inCore int) string {
+	if len(names)+inCore <= MaxSchedulesPerStack {
 		return ""
 	}
 	hashes := make([]uint32, len(names))
@@ -47,6 +48,7 @@ func stackCapacity(names []string, stacks int) string {
 	// fullest returns the most loaded stack for n stacks and its count.
 	fullest := func(n int) (int, int) {
 		counts := make([]int, n)
+		counts[0] = inCore
 		best := 0
 		for _, h := range hashes {
 			i := int(h % uint32(n))
@@ -77,7 +79,11 @@ func stackCapacity(names []string, stacks int) string {
 		// stack.
 		where = fmt.Sprintf("stack %d of stacks 0-%d", index, stacks-1)
 	}
-	msg := fmt.Sprintf("%d rows would put %d schedules in %s, more than the %d a stack can hold", len(names), count, where, MaxSchedulesPerStack)
+	what := "schedules"
+	if inCore > 0 && index == 0 {
+		what = fmt.Sprintf("schedules and event rules (%d rows with on)", inCore)
+	}
+	msg := fmt.Sprintf("%d rows would put %d %s in %s, more than the %d a stack can hold", len(names)+inCore, count, what, where, MaxSchedulesPerStack)
 	fits, roomy := smallest(MaxSchedulesPerStack), smallest(MaxSchedulesPerStack*8/10)
 	switch {
 	case fits == 0:
