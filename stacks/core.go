@@ -35,8 +35,9 @@ type Core struct {
 }
 
 // NewCore builds the credential secret, the start queue, the run ledger,
-// the reload function, the dead-letter queue, the alarms, Scheduler's role
-// and the schedule group.
+// the reload function, the dead-letter queue, the alarms, Scheduler's role,
+// the schedule group, and the event rules of the rows with on, which live
+// beside the start queue whose policy names them.
 func NewCore(scope constructs.Construct, id string, props *CoreProps) *Core {
 	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
 	cfg := props.Config
@@ -78,6 +79,14 @@ func NewCore(scope constructs.Construct, id string, props *CoreProps) *Core {
 		Concurrency:         cfg.Concurrency,
 		MaxDelayMinutes:     cfg.MaxDelayMinutes,
 		HistoryDays:         cfg.HistoryDays,
+	})
+
+	NewEventRules(stack, "Events", &EventRulesProps{
+		Environment:     cfg.Name,
+		Rows:            cfg.Reloads,
+		MaxDelayMinutes: cfg.MaxDelayMinutes,
+		StartQueue:      queue,
+		DeadLetterQueue: dlq,
 	})
 
 	alarms := NewAlarms(stack, "Alarms", &AlarmsProps{

@@ -855,3 +855,16 @@ func TestEventRowLimits(t *testing.T) {
 		})
 	}
 }
+
+// TestEventInput: an on row's rule makes the row's message, with the
+// event's time as scheduledTime and the debounce window last.
+func TestEventInput(t *testing.T) {
+	cfg, err := loadTestdata(t, "testdata/valid/chains-events.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"appId":"687ef393-f0ad-4c64-ac59-6db967126015","row":"glue-done","scheduledTime":<time>,"debounceMinutes":15}`
+	if got := cfg.Reloads[4].EventInput(); got != want {
+		t.Errorf("EventInput = %s, want %s", got, want)
+	}
+}

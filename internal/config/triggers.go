@@ -498,3 +498,17 @@ func (d *decoder) reportCycle(loop []string, byName map[string]rawReload, report
 	shown := strings.Join(append(slices.Clone(loop), loop[0]), " -> ")
 	d.add(start.after.line, fmt.Sprintf("reloads[%d].after", start.index), "the rows run after each other in a loop, %s, so none of them would ever start; remove one of these after entries", shown)
 }
+
+// EventTimePlaceholder is the input transformer's variable for the event's
+// time: the rule maps it from the event's $.time.
+const EventTimePlaceholder = "<time>"
+
+// EventInput returns the input template of an on row's rule: the row's
+// start-queue message (see Input) with scheduledTime set to the event's
+// time and, last, the row's debounceMinutes, which the function uses to
+// make the events of one window one run. The placeholder stands unquoted:
+// EventBridge writes a text value into a JSON template with its quotes.
+func (r Reload) EventInput() string {
+	in := strings.Replace(r.Input(), `"`+ScheduledTimePlaceholder+`"`, EventTimePlaceholder, 1)
+	return strings.TrimSuffix(in, "}") + `,"debounceMinutes":` + strconv.Itoa(r.DebounceMinutes) + "}"
+}
