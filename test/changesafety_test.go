@@ -77,6 +77,18 @@ func resources(t *testing.T, tmpl []byte) (map[string]json.RawMessage, map[strin
 // anything outside Resources, changed.
 func diffResources(t *testing.T, stack string, before, after []byte) (added, removed []string) {
 	t.Helper()
+	added, removed, changed := compareResources(t, stack, before, after)
+	for _, c := range changed {
+		t.Errorf("%s: resource %s", stack, c)
+	}
+	return added, removed
+}
+
+// compareResources returns the logical IDs added and removed between two
+// versions of a stack, and for each resource present in both that changed,
+// its ID and the change; it fails if anything outside Resources changed.
+func compareResources(t *testing.T, stack string, before, after []byte) (added, removed, changed []string) {
+	t.Helper()
 	resBefore, restBefore := resources(t, before)
 	resAfter, restAfter := resources(t, after)
 	for id, r := range resAfter {
@@ -85,7 +97,7 @@ func diffResources(t *testing.T, stack string, before, after []byte) (added, rem
 		case !ok:
 			added = append(added, id)
 		case !bytes.Equal(old, r):
-			t.Errorf("%s: resource %s changed:\n%s", stack, id, cmp.Diff(string(old), string(r)))
+			changed = append(changed, id+" changed:\n"+cmp.Diff(string(old), string(r)))
 		}
 	}
 	for id := range resBefore {
@@ -96,7 +108,10 @@ func diffResources(t *testing.T, stack string, before, after []byte) (added, rem
 	if diff := cmp.Diff(fmt.Sprint(restBefore), fmt.Sprint(restAfter)); diff != "" {
 		t.Errorf("%s: outputs, parameters or other sections changed:\n%s", stack, diff)
 	}
-	return added, removed
+	slices.Sort(added)
+	slices.Sort(removed)
+	slices.Sort(changed)
+	return added, removed, changed
 }
 
 func TestReorderingRowsChangesNothing(t *testing.T) {
@@ -173,4 +188,63 @@ func keys(m map[string][]byte) []string {
 	}
 	slices.Sort(k)
 	return k
+}
+
+// TestAddingChainOrEventRowTouchesOnlyIt: a row with on adds its rule to
+// the core stack and its ARN to the two queue policies, nothing else; a
+// row with after adds no resource and changes no schedule.
+func TestAddingChainOrEventRowTouchesOnlyIt(t *testing.T) {
+	names := rowNames(12)
+	base := func(extra string) *config.Config {
+		t.Helper()
+		var b strings.Builder
+		b.WriteString("tenantUrl: https://acme.eu.qlikcloud.com\nscheduleStacks: 3\nreloads:\n")
+		for _, name := range names {
+			fmt.Fprintf(&b, "  - {name: %s, appId: 687ef393-f0ad-4c64-ac59-6db967126015, schedule: cron(0 6 ? * MON-FRI *)}\n", name)
+		}
+		b.WriteString("  - {name: files-a, appId: 687ef393-f0ad-4c64-ac59-6db967126015, on: {s3: {bucket: acme-a}}}\n")
+		b.WriteString(extra)
+		cfg, err := config.Load("config/safety.yaml", []byte(b.String()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cfg
+	}
+	before := templates(synth(t, base("")))
+	core := stacks.StackName("safety", 0)
+
+	t.Run("on", func(t *testing.T) {
+		after := templates(synth(t, base("  - {name: late-files, appId: 687ef393-f0ad-4c64-ac59-6db967126015, on: {s3: {bucket: acme-b}}}\n")))
+		for stack := range before {
+			added, removed, changed := compareResources(t, stack, before[stack], after[stack])
+			if stack != core {
+				if len(added)+len(removed)+len(changed) > 0 {
+					t.Errorf("%s: added %v, removed %v, changed %v; want nothing", stack, added, removed, changed)
+				}
+				continue
+			}
+			if len(added) != 1 || !strings.HasPrefix(added[0], "Eventslatefiles") || len(removed) != 0 {
+				t.Errorf("%s: added %v, removed %v; want the rule of late-files only", stack, added, removed)
+			}
+			if len(changed) != 2 {
+				t.Errorf("%s: %d resources changed, want the two queue policies:\n%s", stack, len(changed), strings.Join(changed, "\n"))
+			}
+			for _, c := range changed {
+				// The diff adds the lines of one more ARN to the list and
+				// removes none.
+				if !strings.Contains(c, "QueuePolicy") || strings.Contains(c, "- \t") || !strings.Contains(c, "Eventslatefiles") {
+					t.Errorf("%s: want only late-files' rule ARN added to a queue policy:\n%s", stack, c)
+				}
+			}
+		}
+	})
+	t.Run("after", func(t *testing.T) {
+		after := templates(synth(t, base("  - {name: late-chain, appId: 687ef393-f0ad-4c64-ac59-6db967126015, after: files-a}\n")))
+		for stack := range before {
+			added, removed, changed := compareResources(t, stack, before[stack], after[stack])
+			if len(added)+len(removed) > 0 || len(changed) > 0 {
+				t.Errorf("%s: added %v, removed %v, changed %v; want nothing", stack, added, removed, changed)
+			}
+		}
+	})
 }
