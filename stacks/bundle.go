@@ -32,6 +32,8 @@ const lambdaPackage = "./lambda"
 type goBundler struct {
 	moduleDir string
 	early     *FunctionBuild
+	// files are written beside the binary, by name: the chain graph.
+	files map[string][]byte
 }
 
 // buildArgs returns the go command line that builds the function into
@@ -145,21 +147,27 @@ func (b *goBundler) TryBundle(outputDir *string, _ *awscdk.BundlingOptions) *boo
 		fmt.Fprintf(os.Stderr, "building the reload function (go %v in %s) failed: %v\n", buildArgs("bootstrap"), b.moduleDir, err)
 		return jsii.Bool(false)
 	}
+	for name, data := range b.files {
+		if err := os.WriteFile(filepath.Join(*outputDir, name), data, 0o644); err != nil {
+			fmt.Fprintf(os.Stderr, "bundling %s with the reload function failed: %v\n", name, err)
+			return jsii.Bool(false)
+		}
+	}
 	return jsii.Bool(true)
 }
 
 // functionCode is the reload function's code asset: the bootstrap binary
-// built from ./lambda, hashed by its bytes (OUTPUT). Hashing the source
-// directory instead would miss changes in the internal packages the function
-// imports.
-func functionCode(moduleDir string, early *FunctionBuild) awslambda.Code {
+// built from ./lambda and files, written beside it, hashed by their bytes
+// (OUTPUT). Hashing the source directory instead would miss changes in the
+// internal packages the function imports.
+func functionCode(moduleDir string, early *FunctionBuild, files map[string][]byte) awslambda.Code {
 	return awslambda.Code_FromAsset(jsii.String(filepath.Join(moduleDir, "lambda")), &awss3assets.AssetOptions{
 		AssetHashType: awscdk.AssetHashType_OUTPUT,
 		Bundling: &awscdk.BundlingOptions{
 			// The image is never pulled: the local bundler always answers
 			// first. Its name says so if a failed build falls back to Docker.
 			Image: awscdk.DockerImage_FromRegistry(jsii.String("local-go-build-failed-see-the-error-above")),
-			Local: &goBundler{moduleDir: moduleDir, early: early},
+			Local: &goBundler{moduleDir: moduleDir, early: early, files: files},
 		},
 	})
 }

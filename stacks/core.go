@@ -63,6 +63,10 @@ func NewCore(scope constructs.Construct, id string, props *CoreProps) *Core {
 	queue := newStartQueue(stack, names.StartQueue, key, dlq)
 	ledger := newLedger(stack, key)
 
+	codeFiles, err := chainFiles(cfg)
+	if err != nil {
+		awscdk.Annotations_Of(stack).AddError(jsii.String(err.Error()))
+	}
 	fn := NewReloadFunction(stack, "Reload", &ReloadFunctionProps{
 		ModuleDir:           props.ModuleDir,
 		Build:               props.Build,
@@ -79,6 +83,7 @@ func NewCore(scope constructs.Construct, id string, props *CoreProps) *Core {
 		Concurrency:         cfg.Concurrency,
 		MaxDelayMinutes:     cfg.MaxDelayMinutes,
 		HistoryDays:         cfg.HistoryDays,
+		CodeFiles:           codeFiles,
 	})
 
 	NewEventRules(stack, "Events", &EventRulesProps{

@@ -3,12 +3,16 @@ package stacks
 import (
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
+	"github.com/google/go-cmp/cmp"
 
+	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/chain"
 	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/config"
 )
 
@@ -190,5 +194,54 @@ func TestQueuePolicyFitsSQS(t *testing.T) {
 	}
 	if policies != 2 {
 		t.Errorf("%d queue policies, want 2", policies)
+	}
+}
+
+// TestChainFiles: the function's code carries the enabled chains, each
+// with the message the chain sends, in the form the function reads; an
+// environment without chains bundles nothing.
+func TestChainFiles(t *testing.T) {
+	files, err := chainFiles(eventConfig(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := chain.Parse(files[chain.FileName])
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []chain.Row{{Name: "transform", After: []string{"extract"},
+		Message: `{"appId":"` + appID + `","row":"transform","scheduledTime":"` + chain.TimePlaceholder + `"}`}}
+	if diff := cmp.Diff(g.Rows(), want); diff != "" {
+		t.Errorf("chains (-got +want):\n%s", diff)
+	}
+	if config.ScheduledTimePlaceholder != chain.TimePlaceholder {
+		t.Errorf("the config's placeholder %q is not the one the chain replaces, %q", config.ScheduledTimePlaceholder, chain.TimePlaceholder)
+	}
+	none, err := chainFiles(testConfig(nil))
+	if err != nil || none != nil {
+		t.Errorf("without chains: files %v, error %v; want none", none, err)
+	}
+}
+
+// TestBundleWritesCodeFiles: the bundler puts the chain graph beside the
+// binary, in the directory that becomes the function's code.
+func TestBundleWritesCodeFiles(t *testing.T) {
+	built := t.TempDir()
+	if err := os.WriteFile(filepath.Join(built, "bootstrap"), []byte("binary"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	close(done)
+	graph := []byte(`{"rows":[]}` + "\n")
+	b := &goBundler{early: &FunctionBuild{dir: built, done: done}, files: map[string][]byte{chain.FileName: graph}}
+	out := t.TempDir()
+	if ok := b.TryBundle(jsii.String(out), nil); !*ok {
+		t.Fatal("TryBundle failed")
+	}
+	for name, want := range map[string]string{"bootstrap": "binary", chain.FileName: string(graph)} {
+		got, err := os.ReadFile(filepath.Join(out, name))
+		if err != nil || string(got) != want {
+			t.Errorf("%s: %q, %v; want %q", name, got, err, want)
+		}
 	}
 }

@@ -76,6 +76,9 @@ type ReloadFunctionProps struct {
 	MaxDelayMinutes int
 	// HistoryDays is how long the ledger keeps a run.
 	HistoryDays int
+	// CodeFiles are bundled beside the binary (the chain graph), so that
+	// every function of the build shares one code asset.
+	CodeFiles map[string][]byte
 }
 
 // ReloadFunction is the reload Lambda with its own role, log group,
@@ -175,7 +178,7 @@ func NewReloadFunction(scope constructs.Construct, id string, props *ReloadFunct
 		Runtime:      awslambda.Runtime_PROVIDED_AL2023(),
 		Architecture: awslambda.Architecture_ARM_64(),
 		Handler:      jsii.String("bootstrap"),
-		Code:         functionCode(props.ModuleDir, props.Build),
+		Code:         functionCode(props.ModuleDir, props.Build, props.CodeFiles),
 		Role:         role,
 		MemorySize:   jsii.Number(functionMemoryMB),
 		Timeout:      awscdk.Duration_Seconds(jsii.Number(functionTimeoutSeconds)),
