@@ -130,20 +130,17 @@ func DecodeMessage(data []byte, requireRun bool) (Message, error) {
 				continue
 			}
 			msg.ScheduledTime = t.UTC()
-		case "maxDelayMinutes":
+		case "maxDelayMinutes", "debounceMinutes":
+			lo, hi, into := MinMaxDelayMinutes, MaxMaxDelayMinutes, &msg.MaxDelay
+			if m.Name == "debounceMinutes" {
+				lo, hi, into = MinDebounceMinutes, MaxDebounceMinutes, &msg.Debounce
+			}
 			n, err := strconv.Atoi(string(m.Raw))
-			if err != nil || n < MinMaxDelayMinutes || n > MaxMaxDelayMinutes {
-				add("maxDelayMinutes", "must be a whole number from %d to %d, got %s", MinMaxDelayMinutes, MaxMaxDelayMinutes, short(string(m.Raw)))
+			if err != nil || n < lo || n > hi {
+				add(m.Name, "must be a whole number from %d to %d, got %s", lo, hi, short(string(m.Raw)))
 				continue
 			}
-			msg.MaxDelay = time.Duration(n) * time.Minute
-		case "debounceMinutes":
-			n, err := strconv.Atoi(string(m.Raw))
-			if err != nil || n < MinDebounceMinutes || n > MaxDebounceMinutes {
-				add("debounceMinutes", "must be a whole number from %d to %d, got %s", MinDebounceMinutes, MaxDebounceMinutes, short(string(m.Raw)))
-				continue
-			}
-			msg.Debounce = time.Duration(n) * time.Minute
+			*into = time.Duration(n) * time.Minute
 		}
 	}
 	// Windows are counted from midnight UTC (Truncate counts from the zero
