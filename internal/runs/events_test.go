@@ -9,15 +9,39 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/config"
 	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/ledger"
 )
 
+// eventRow is a row with on, loaded as make synth loads it.
+func eventRow(t *testing.T) config.Reload {
+	t.Helper()
+	cfg, err := config.Load("config/unit.yaml", []byte(`tenantUrl: https://acme.eu.qlikcloud.com
+reloads:
+  - name: files
+    appId: `+salesApp+`
+    on: {s3: {bucket: acme-exports, prefix: stock/}}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg.Reloads[0]
+}
+
+// eventBody is the message the row's rule sends for an event at t: its
+// input template with the event's time, which EventBridge writes as a JSON
+// string in place of the unquoted placeholder.
+func eventBody(r config.Reload, t time.Time) string {
+	return strings.Replace(r.EventInput(), config.EventTimePlaceholder, `"`+t.UTC().Format(time.RFC3339)+`"`, 1)
+}
+
 // TestEventsWithinDebounceWindowStartOnce: an export that writes 50 files
 // within a minute sends 50 events, each with its own time; the row's
-// debounce window makes them one run, which starts one reload. An event in
-// the next window is a run of its own.
+// debounce window (the default 5 minutes) makes them one run, which starts
+// one reload. An event in the next window is a run of its own.
 func TestEventsWithinDebounceWindowStartOnce(t *testing.T) {
 	hs := newHarness(t, harnessOptions{})
+	row := eventRow(t)
 	// The window's start, on the clock's round five minutes.
 	window := hs.clk.Now().Truncate(5 * time.Minute)
 	hs.clk.Advance(window.Add(time.Minute).Sub(hs.clk.Now()))
@@ -26,7 +50,7 @@ func TestEventsWithinDebounceWindowStartOnce(t *testing.T) {
 	var records []events.SQSMessage
 	for i := range 50 {
 		at := first.Add(time.Duration(i) * time.Second)
-		records = append(records, message(fmt.Sprintf("e%d", i), body(salesApp, "files", at, `,"debounceMinutes":5`), 1))
+		records = append(records, message(fmt.Sprintf("e%d", i), eventBody(row, at), 1))
 	}
 	// Lambda hands the event source mapping's batches of 10 to instances
 	// one after the other; a minute passes over them.
@@ -57,7 +81,7 @@ func TestEventsWithinDebounceWindowStartOnce(t *testing.T) {
 	// a minute), so the next window's run is not held back as already
 	// active.
 	hs.clk.Advance(next.Add(time.Second).Sub(hs.clk.Now()))
-	if got := failures(hs.handle(t, message("later", body(salesApp, "files", next, `,"debounceMinutes":5`), 1))); len(got) != 0 {
+	if got := failures(hs.handle(t, message("later", eventBody(row, next), 1))); len(got) != 0 {
 		t.Fatalf("failures %v, want none", got)
 	}
 	if n := hs.tenant.ReloadsCreated(); n != 2 {
