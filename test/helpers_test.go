@@ -84,11 +84,44 @@ func synth(t testing.TB, cfg *config.Config, aspects ...awscdk.IAspect) *assembl
 	}
 	stacks.NewEnvironment(app, cfg, stacks.Props{ModuleDir: moduleRoot(t)})
 	app.Synth(nil)
+	failOnWarnings(t, out)
 	asm, err := assembly.Load(out)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return asm
+}
+
+// failOnWarnings fails the test on any warning or error the CDK recorded
+// in the assembly's manifest: the CLI only prints them, and one of them,
+// @aws-cdk/core:Stack.templateSize, says that a template nears
+// CloudFormation's 1 MB limit.
+func failOnWarnings(t testing.TB, dir string) {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m struct {
+		Artifacts map[string]struct {
+			Metadata map[string][]struct {
+				Type string `json:"type"`
+				Data any    `json:"data"`
+			} `json:"metadata"`
+		} `json:"artifacts"`
+	}
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatalf("read %s: %v", dir, err)
+	}
+	for id, art := range m.Artifacts {
+		for path, entries := range art.Metadata {
+			for _, e := range entries {
+				if e.Type == "aws:cdk:warning" || e.Type == "aws:cdk:error" {
+					t.Errorf("%s %s: %s: %v", id, path, e.Type, e.Data)
+				}
+			}
+		}
+	}
 }
 
 var (

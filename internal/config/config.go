@@ -53,6 +53,12 @@ type Config struct {
 	// StackIndex), so adding, removing or reordering rows never moves
 	// another row; changing ScheduleStacks does.
 	ScheduleStacks int
+	// ScheduleStacksHighWater is the most schedule stacks the environment
+	// has deployed (default, and at least, ScheduleStacks). The stacks from
+	// ScheduleStacks up to it are synthesized empty, so that a deployment
+	// after lowering scheduleStacks deletes them with their schedules
+	// instead of leaving them deployed and firing.
+	ScheduleStacksHighWater int
 	// LogRetentionDays is the function's log retention in days (default
 	// 90). It must be one of the values CloudWatch Logs accepts.
 	LogRetentionDays int

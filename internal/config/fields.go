@@ -23,6 +23,7 @@ type rawConfig struct {
 	flexibleWindowMinutes, reservedConcurrency       setting[int]
 	waitSeconds, scheduleStacks, logRetentionDays    setting[int]
 	existingSecretArn, kmsKeyArn                     setting[string]
+	scheduleStacksHighWater                          setting[int]
 	// reloads.line is the line of the reloads key; value holds the rows.
 	reloads setting[[]rawReload]
 	// line is the line the file's mapping starts on, for missing keys.
@@ -74,6 +75,9 @@ var configRules = []fieldRule[rawConfig]{
 	}},
 	{"scheduleStacks", func(d *decoder, v value, c *rawConfig) {
 		c.scheduleStacks = check(d, v, d.integer(v), inRange(1, maxScheduleStacks))
+	}},
+	{"scheduleStacksHighWater", func(d *decoder, v value, c *rawConfig) {
+		c.scheduleStacksHighWater = check(d, v, d.integer(v), inRange(1, maxScheduleStacks))
 	}},
 	{"logRetentionDays", func(d *decoder, v value, c *rawConfig) {
 		c.logRetentionDays = check(d, v, d.integer(v), logRetention)
@@ -151,6 +155,13 @@ func (d *decoder) decodeFile(body ast.Node, c *rawConfig) {
 		d.add(c.account.line, "region", "missing; account and region go together: set both or neither")
 	case c.region.line != 0 && c.account.line == 0:
 		d.add(c.region.line, "account", "missing; account and region go together: set both or neither")
+	}
+	// A high-water mark below the stack count would not keep the stacks a
+	// later decrease empties.
+	if c.scheduleStacksHighWater.ok && c.scheduleStacks.ok && c.scheduleStacksHighWater.value < c.scheduleStacks.value {
+		d.add(c.scheduleStacksHighWater.line, "scheduleStacksHighWater",
+			"%d is below scheduleStacks: %d; set it to %d or more, the most schedule stacks this environment has deployed, so that lowering scheduleStacks later deletes the stacks it empties",
+			c.scheduleStacksHighWater.value, c.scheduleStacks.value, c.scheduleStacks.value)
 	}
 	// The function reads the secret, and Secrets Manager uses the key, in
 	// the stack's region.
@@ -491,13 +502,15 @@ func (d *decoder) checkRows(raw *rawConfig, cfg *Config) {
 	if raw.scheduleStacks.line != 0 && !raw.scheduleStacks.ok {
 		return
 	}
-	names := make([]string, 0, len(first))
-	for _, r := range raw.reloads.value {
+	// Rows without a valid name are left out: their problems are reported
+	// already, and their stack is unknown.
+	rows := make([]Reload, 0, len(first))
+	for i, r := range raw.reloads.value {
 		if r.name.ok {
-			names = append(names, r.name.value)
+			rows = append(rows, cfg.Reloads[i])
 		}
 	}
-	if problem := stackCapacity(names, cfg.ScheduleStacks); problem != "" {
+	if problem := stackCapacity(cfg.Name, rows, cfg.ScheduleStacks); problem != "" {
 		d.add(raw.reloads.line, "reloads", "%s", problem)
 	}
 }

@@ -57,7 +57,7 @@ var invalidFiles = []struct {
 		":1: tenantURL: unknown field; did you mean tenantUrl?",
 		":1: tenantUrl: missing; add the Qlik Cloud tenant's address, such as https://acme.eu.qlikcloud.com",
 		":3: schedule: unknown field; schedule is a setting of a row; put it under reloads",
-		":4: colour: unknown field; the known fields are tenantUrl, account, region, timezone, alarmEmail, flexibleWindowMinutes, reservedConcurrency, waitSeconds, scheduleStacks, logRetentionDays, existingSecretArn, kmsKeyArn, reloads",
+		":4: colour: unknown field; the known fields are tenantUrl, account, region, timezone, alarmEmail, flexibleWindowMinutes, reservedConcurrency, waitSeconds, scheduleStacks, scheduleStacksHighWater, logRetentionDays, existingSecretArn, kmsKeyArn, reloads",
 	}},
 	{file: "duplicate-key.yaml", want: []string{
 		":3: timezone: set twice, also on line 2; keep one",
@@ -116,6 +116,9 @@ var invalidFiles = []struct {
 	}},
 	{file: "schedule-stacks-range.yaml", schema: true, want: []string{
 		":2: scheduleStacks: 101 is out of range 1-100",
+	}},
+	{file: "schedule-stacks-high-water.yaml", want: []string{
+		":3: scheduleStacksHighWater: 3 is below scheduleStacks: 5; set it to 5 or more, the most schedule stacks this environment has deployed, so that lowering scheduleStacks later deletes the stacks it empties",
 	}},
 	{file: "log-retention.yaml", schema: true, want: []string{
 		":2: logRetentionDays: 45 is not a retention CloudWatch Logs offers; the nearest are 30 and 60",
@@ -290,7 +293,7 @@ func TestLoadValid(t *testing.T) {
 			want: &Config{
 				Name: "minimal", Path: "testdata/valid/minimal.yaml",
 				TenantURL: "https://acme.eu.qlikcloud.com", Timezone: "UTC",
-				WaitSeconds: 5, ScheduleStacks: 1, LogRetentionDays: 90,
+				WaitSeconds: 5, ScheduleStacks: 1, ScheduleStacksHighWater: 1, LogRetentionDays: 90,
 			},
 		},
 		{
@@ -299,7 +302,7 @@ func TestLoadValid(t *testing.T) {
 				Name: "full", Path: "testdata/valid/full.yaml",
 				TenantURL: "https://acme.eu.qlikcloud.com", Account: "012345678901", Region: "eu-north-1",
 				Timezone: "Europe/Stockholm", AlarmEmail: "bi-ops@example.com",
-				FlexibleWindowMinutes: 15, ReservedConcurrency: 10, WaitSeconds: 0, ScheduleStacks: 3, LogRetentionDays: 365,
+				FlexibleWindowMinutes: 15, ReservedConcurrency: 10, WaitSeconds: 0, ScheduleStacks: 3, ScheduleStacksHighWater: 5, LogRetentionDays: 365,
 				ExistingSecretArn: "arn:aws:secretsmanager:eu-north-1:012345678901:secret:qlik/prod-AbCdEf",
 				KMSKeyArn:         "arn:aws:kms:eu-north-1:012345678901:key/mrk-0123456789abcdef0123456789abcdef",
 				Reloads: []Reload{
@@ -307,13 +310,13 @@ func TestLoadValid(t *testing.T) {
 						Name: "sales-intraday", AppID: app, Schedule: "cron(0/5 8-17 ? * MON-FRI *)",
 						Timezone: "America/New_York", Enabled: false, Partial: &yes,
 						Description: "Sales, through the working day", FlexibleWindowMinutes: 0, Weight: 10,
-						Variables: map[string]string{"vRegion": "EMEA", "vYear": "2026"}, Line: 15,
+						Variables: map[string]string{"vRegion": "EMEA", "vYear": "2026"}, Line: 16,
 					},
 					{
 						// Inherits the file's time zone and flexible window.
 						Name: "sales-weekend", AppID: app, Schedule: "rate(1 day)",
 						Timezone: "Europe/Stockholm", Enabled: true, Partial: &no,
-						FlexibleWindowMinutes: 15, Line: 27,
+						FlexibleWindowMinutes: 15, Line: 28,
 					},
 				},
 			},
@@ -322,7 +325,7 @@ func TestLoadValid(t *testing.T) {
 			file: "variables-literal.yaml",
 			want: &Config{
 				Name: "variables-literal", Path: "testdata/valid/variables-literal.yaml",
-				TenantURL: "https://acme.eu.qlikcloud.com", Timezone: "UTC", WaitSeconds: 5, ScheduleStacks: 1, LogRetentionDays: 90,
+				TenantURL: "https://acme.eu.qlikcloud.com", Timezone: "UTC", WaitSeconds: 5, ScheduleStacks: 1, ScheduleStacksHighWater: 1, LogRetentionDays: 90,
 				Reloads: []Reload{{
 					Name: "sales-daily", AppID: app, Schedule: "cron(0 6 ? * MON-FRI *)", Timezone: "UTC", Enabled: true, Line: 3,
 					// Every value is kept exactly as written.
@@ -338,7 +341,7 @@ func TestLoadValid(t *testing.T) {
 			file: "flow-style.yaml",
 			want: &Config{
 				Name: "flow-style", Path: "testdata/valid/flow-style.yaml",
-				TenantURL: "https://acme.eu.qlikcloud.com", Timezone: "UTC", WaitSeconds: 5, ScheduleStacks: 1, LogRetentionDays: 90,
+				TenantURL: "https://acme.eu.qlikcloud.com", Timezone: "UTC", WaitSeconds: 5, ScheduleStacks: 1, ScheduleStacksHighWater: 1, LogRetentionDays: 90,
 				Reloads: []Reload{
 					{Name: "a", AppID: app, Schedule: "rate(5 minutes)", Timezone: "UTC", Enabled: true, Line: 2},
 					{Name: "b", AppID: app, Schedule: "at(2026-12-24T15:00:00)", Timezone: "UTC", Enabled: true, Line: 2},
@@ -350,7 +353,7 @@ func TestLoadValid(t *testing.T) {
 			file: "anchors.yaml",
 			want: &Config{
 				Name: "anchors", Path: "testdata/valid/anchors.yaml",
-				TenantURL: "https://acme.eu.qlikcloud.com", Timezone: "UTC", WaitSeconds: 5, ScheduleStacks: 1, LogRetentionDays: 90,
+				TenantURL: "https://acme.eu.qlikcloud.com", Timezone: "UTC", WaitSeconds: 5, ScheduleStacks: 1, ScheduleStacksHighWater: 1, LogRetentionDays: 90,
 				Reloads: []Reload{{Name: "nightly", AppID: app, Schedule: "cron(0 2 * * ? *)", Timezone: "UTC", Enabled: true, Line: 3}},
 			},
 		},
