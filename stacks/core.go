@@ -12,7 +12,6 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/config"
-	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/credential"
 )
 
 // CoreProps configures the core stack.
@@ -106,7 +105,7 @@ func NewCore(scope constructs.Construct, id string, props *CoreProps) *Core {
 	}
 
 	output(stack, "PutCredentialCommand",
-		"Puts the Qlik API key into the secret (replace the placeholder; keys expire after 24 h unless the tenant allows longer)",
+		"Puts the Qlik API key into the secret, which is created empty (keys expire after 24 h unless the tenant allows longer)",
 		awscdk.Fn_Join(jsii.String(""), jsii.Strings(
 			"aws secretsmanager put-secret-value --region ", *awscdk.Aws_REGION(),
 			" --secret-id ", *secret.SecretArn(),
@@ -148,15 +147,20 @@ func credentialSecret(scope constructs.Construct, cfg *config.Config) (awssecret
 	if cfg.ExistingSecretArn != "" {
 		return awssecretsmanager.Secret_FromSecretCompleteArn(scope, jsii.String("Credential"), jsii.String(cfg.ExistingSecretArn)), key
 	}
-	// The template holds only a fixed placeholder, never a credential. It
-	// is retained on stack deletion so that deleting and redeploying an
-	// environment does not lose the credential an operator put.
+	// The secret is retained on stack deletion so that deleting and
+	// redeploying an environment does not lose the credential an operator
+	// put.
 	secret := awssecretsmanager.NewSecret(scope, jsii.String("Credential"), &awssecretsmanager.SecretProps{
-		Description:       jsii.String("Qlik Cloud credential for the reload function: an API key, or {\"clientId\",\"clientSecret\"} of an OAuth machine-to-machine client"),
-		SecretStringValue: awscdk.SecretValue_UnsafePlainText(jsii.String(credential.Placeholder)),
-		EncryptionKey:     key,
-		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
+		Description:   jsii.String("Qlik Cloud credential for the reload function: an API key, or {\"clientId\",\"clientSecret\"} of an OAuth machine-to-machine client"),
+		EncryptionKey: key,
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
 	})
+	// The template holds no value at all, so the secret is created empty.
+	// CloudFormation writes a new secret version whenever SecretString or
+	// GenerateSecretString changes, which would overwrite the credential an
+	// operator put; with neither, no template change can. The L2 construct
+	// generates a value unless told otherwise, hence the override.
+	secret.Node().DefaultChild().(awssecretsmanager.CfnSecret).AddPropertyDeletionOverride(jsii.String("GenerateSecretString"))
 	cdknag.NagSuppressions_AddResourceSuppressions(secret, &[]*cdknag.NagPackSuppression{{
 		Id: jsii.String("AwsSolutions-SMG4"),
 		Reason: jsii.String("Qlik issues API keys and OAuth clients in its own console; Secrets Manager cannot rotate them. " +

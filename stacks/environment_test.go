@@ -2,6 +2,8 @@ package stacks
 
 import (
 	"fmt"
+	"os/exec"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -49,5 +51,22 @@ func TestLoweringScheduleStacksKeepsEmptiedStacks(t *testing.T) {
 	}
 	if schedules != len(rows) {
 		t.Errorf("got %d schedules, want %d", schedules, len(rows))
+	}
+}
+
+// TestStacksDoNotImportTheFunction: the stacks describe the function's
+// settings, never its code; importing the credential or reload packages
+// would let a change of the function's internals change templates.
+func TestStacksDoNotImportTheFunction(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	for _, pkg := range strings.Fields(string(out)) {
+		for _, banned := range []string{"/internal/credential", "/internal/qlik", "/internal/reload"} {
+			if strings.HasSuffix(pkg, banned) {
+				t.Errorf("the stacks import %s", pkg)
+			}
+		}
 	}
 }
