@@ -39,27 +39,23 @@ func NewCore(scope constructs.Construct, id string, props *CoreProps) *Core {
 	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
 	cfg := props.Config
 
-	// One queue serves both kinds of failure: events Scheduler could not
-	// deliver and events the function failed on after its retries. 14 days
-	// is SQS's longest retention, time enough to fix and redrive.
-	dlq := awssqs.NewQueue(stack, jsii.String("DeadLetterQueue"), &awssqs.QueueProps{
-		Encryption:      awssqs.QueueEncryption_SQS_MANAGED,
-		EnforceSSL:      jsii.Bool(true),
-		RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)),
-	})
-	cdknag.NagSuppressions_AddResourceSuppressions(dlq, &[]*cdknag.NagPackSuppression{{
-		Id:     jsii.String("AwsSolutions-SQS3"),
-		Reason: jsii.String("This queue is the dead-letter queue of the schedules and of the function's asynchronous invocations."),
-	}}, jsii.Bool(false))
+	// The customer-managed key, when configured, encrypts everything that
+	// holds data at rest: the secret, the logs, the queue and the topic.
+	var key awskms.IKey
+	if cfg.KMSKeyArn != "" {
+		key = awskms.Key_FromKeyArn(stack, jsii.String("CredentialKey"), jsii.String(cfg.KMSKeyArn))
+	}
 
-	secret, key := credentialSecret(stack, cfg)
+	dlq := deadLetterQueue(stack, key)
+	secret := credentialSecret(stack, cfg, key)
 
 	fn := NewReloadFunction(stack, "Reload", &ReloadFunctionProps{
 		ModuleDir:           props.ModuleDir,
 		Build:               props.Build,
 		TenantURL:           cfg.TenantURL,
 		Secret:              secret,
-		SecretKey:           key,
+		Key:                 key,
+		VPC:                 cfg.VPC,
 		DeadLetterQueue:     dlq,
 		LogRetentionDays:    cfg.LogRetentionDays,
 		ReservedConcurrency: cfg.ReservedConcurrency,
@@ -71,29 +67,32 @@ func NewCore(scope constructs.Construct, id string, props *CoreProps) *Core {
 		Function:        fn.Function,
 		DeadLetterQueue: dlq,
 		Email:           cfg.AlarmEmail,
+		Key:             key,
 	})
 
 	group := awsscheduler.NewCfnScheduleGroup(stack, jsii.String("ScheduleGroup"), &awsscheduler.CfnScheduleGroupProps{})
 
+	schedulerStatements := []awsiam.PolicyStatement{
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("InvokeReloadFunction"),
+			Actions:   jsii.Strings("lambda:InvokeFunction"),
+			Resources: jsii.Strings(*fn.Function.FunctionArn()),
+		}),
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("SendUndeliverableEvents"),
+			Actions:   jsii.Strings("sqs:SendMessage"),
+			Resources: jsii.Strings(*dlq.QueueArn()),
+		}),
+	}
+	if key != nil {
+		schedulerStatements = append(schedulerStatements, keyViaService("EncryptUndeliverableEvents", key, "sqs", "kms:GenerateDataKey", "kms:Decrypt"))
+	}
 	// Scheduler may assume this role only for schedules of this group.
 	schedulerRole := awsiam.NewRole(stack, jsii.String("SchedulerRole"), &awsiam.RoleProps{
 		Description: jsii.String("EventBridge Scheduler: invokes the reload function and sends undeliverable events to its dead-letter queue"),
 		AssumedBy:   sameAccountService("scheduler.amazonaws.com", group.AttrArn()),
 		InlinePolicies: &map[string]awsiam.PolicyDocument{
-			"InvokeReloadFunction": awsiam.NewPolicyDocument(&awsiam.PolicyDocumentProps{
-				Statements: &[]awsiam.PolicyStatement{
-					awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-						Sid:       jsii.String("InvokeReloadFunction"),
-						Actions:   jsii.Strings("lambda:InvokeFunction"),
-						Resources: jsii.Strings(*fn.Function.FunctionArn()),
-					}),
-					awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-						Sid:       jsii.String("SendUndeliverableEvents"),
-						Actions:   jsii.Strings("sqs:SendMessage"),
-						Resources: jsii.Strings(*dlq.QueueArn()),
-					}),
-				},
-			}),
+			"InvokeReloadFunction": awsiam.NewPolicyDocument(&awsiam.PolicyDocumentProps{Statements: &schedulerStatements}),
 		},
 	})
 
@@ -137,15 +136,33 @@ func NewCore(scope constructs.Construct, id string, props *CoreProps) *Core {
 	return &Core{Stack: stack, Target: target}
 }
 
-// credentialSecret returns the secret the function reads, and the key that
-// encrypts it when a customer-managed key is configured.
-func credentialSecret(scope constructs.Construct, cfg *config.Config) (awssecretsmanager.ISecret, awskms.IKey) {
-	var key awskms.IKey
-	if cfg.KMSKeyArn != "" {
-		key = awskms.Key_FromKeyArn(scope, jsii.String("CredentialKey"), jsii.String(cfg.KMSKeyArn))
+// deadLetterQueue is the one queue for both kinds of failure: events
+// Scheduler could not deliver and events the function failed on after its
+// retries. 14 days is SQS's longest retention, time enough to fix and
+// redrive. It is encrypted with the customer-managed key when there is one,
+// else with SQS's own.
+func deadLetterQueue(stack awscdk.Stack, key awskms.IKey) awssqs.Queue {
+	props := &awssqs.QueueProps{
+		Encryption:      awssqs.QueueEncryption_SQS_MANAGED,
+		EnforceSSL:      jsii.Bool(true),
+		RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)),
 	}
+	if key != nil {
+		props.Encryption, props.EncryptionMasterKey = awssqs.QueueEncryption_KMS, key
+	}
+	dlq := awssqs.NewQueue(stack, jsii.String("DeadLetterQueue"), props)
+	cdknag.NagSuppressions_AddResourceSuppressions(dlq, &[]*cdknag.NagPackSuppression{{
+		Id:     jsii.String("AwsSolutions-SQS3"),
+		Reason: jsii.String("This queue is the dead-letter queue of the schedules and of the function's asynchronous invocations."),
+	}}, jsii.Bool(false))
+	return dlq
+}
+
+// credentialSecret returns the secret the function reads, encrypted with
+// key when it is not nil.
+func credentialSecret(scope constructs.Construct, cfg *config.Config, key awskms.IKey) awssecretsmanager.ISecret {
 	if cfg.ExistingSecretArn != "" {
-		return awssecretsmanager.Secret_FromSecretCompleteArn(scope, jsii.String("Credential"), jsii.String(cfg.ExistingSecretArn)), key
+		return awssecretsmanager.Secret_FromSecretCompleteArn(scope, jsii.String("Credential"), jsii.String(cfg.ExistingSecretArn))
 	}
 	// The secret is retained on stack deletion so that deleting and
 	// redeploying an environment does not lose the credential an operator
@@ -166,7 +183,7 @@ func credentialSecret(scope constructs.Construct, cfg *config.Config) (awssecret
 		Reason: jsii.String("Qlik issues API keys and OAuth clients in its own console; Secrets Manager cannot rotate them. " +
 			"The README describes rotation, and the function re-reads the secret within minutes of a change."),
 	}}, jsii.Bool(false))
-	return secret, key
+	return secret
 }
 
 func output(stack awscdk.Stack, id, description string, value *string) {

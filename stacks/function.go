@@ -12,6 +12,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/config"
 )
 
 // Function sizing. The handler starts one reload and waits a few seconds at
@@ -43,14 +45,18 @@ type ReloadFunctionProps struct {
 	// Secret holds the Qlik credential; the function may read it and
 	// nothing else in Secrets Manager.
 	Secret awssecretsmanager.ISecret
-	// SecretKey, when not nil, is the customer-managed key that encrypts
-	// the secret; the function may decrypt with it through Secrets Manager
-	// only.
-	SecretKey awskms.IKey
+	// Key, when not nil, is the customer-managed key that encrypts the
+	// secret, the log group and the dead-letter queue; the function may use
+	// it only through Secrets Manager and SQS, and CloudWatch Logs uses it
+	// under its own key policy grant.
+	Key awskms.IKey
+	// VPC, when not nil, places the function in these subnets.
+	VPC *config.VPC
 	// DeadLetterQueue receives events the function failed on after its
 	// retries.
 	DeadLetterQueue awssqs.IQueue
-	// LogRetentionDays is the log group's retention.
+	// LogRetentionDays is the log group's retention, or
+	// config.LogRetentionNever.
 	LogRetentionDays int
 	// ReservedConcurrency caps concurrent runs when not 0.
 	ReservedConcurrency int
@@ -79,6 +85,7 @@ func NewReloadFunction(scope constructs.Construct, id string, props *ReloadFunct
 
 	logGroup := awslogs.NewLogGroup(c, jsii.String("Logs"), &awslogs.LogGroupProps{
 		Retention:     retentionDays[props.LogRetentionDays],
+		EncryptionKey: props.Key,
 		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
 	})
 
@@ -103,17 +110,14 @@ func NewReloadFunction(scope constructs.Construct, id string, props *ReloadFunct
 			Resources: jsii.Strings(*props.DeadLetterQueue.QueueArn()),
 		}),
 	}
-	if props.SecretKey != nil {
-		statements = append(statements, awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Sid:       jsii.String("DecryptQlikCredential"),
-			Actions:   jsii.Strings("kms:Decrypt"),
-			Resources: jsii.Strings(*props.SecretKey.KeyArn()),
-			Conditions: &map[string]interface{}{
-				"StringEquals": map[string]interface{}{
-					"kms:ViaService": "secretsmanager." + *awscdk.Aws_REGION() + ".amazonaws.com",
-				},
-			},
-		}))
+	if props.Key != nil {
+		statements = append(statements,
+			keyViaService("DecryptQlikCredential", props.Key, "secretsmanager", "kms:Decrypt"),
+			// Sending to a queue encrypted with the key needs a data key.
+			keyViaService("EncryptFailedEvents", props.Key, "sqs", "kms:GenerateDataKey", "kms:Decrypt"))
+	}
+	if props.VPC != nil {
+		statements = append(statements, networkInterfaceStatements(awscdk.Stack_Of(scope), props.VPC)...)
 	}
 
 	// The role is written out rather than left to the function so that no
@@ -149,6 +153,19 @@ func NewReloadFunction(scope constructs.Construct, id string, props *ReloadFunct
 		LoggingFormat:                awslambda.LoggingFormat_JSON,
 		ReservedConcurrentExecutions: reserved,
 	})
+	if props.VPC != nil {
+		suppressNetworkInterfaceFindings(role)
+		// The L2 construct takes a VPC object, which would need the VPC's
+		// ID and a lookup; the subnets and security groups are all Lambda
+		// needs.
+		fn.Node().DefaultChild().(awslambda.CfnFunction).SetVpcConfig(&awslambda.CfnFunction_VpcConfigProperty{
+			SubnetIds:        jsii.Strings(props.VPC.SubnetIDs...),
+			SecurityGroupIds: jsii.Strings(props.VPC.SecurityGroupIDs...),
+		})
+		// Lambda checks the role's network-interface permissions when it
+		// creates the function, so the role's policy must exist first. It
+		// is inline in the role, which the function already depends on.
+	}
 
 	// The L1 resource keeps the destination grant in the inline policy
 	// above: the L2 destination would add sqs:GetQueueAttributes and
@@ -182,8 +199,24 @@ func sameAccountService(service string, sourceArn *string) awsiam.IPrincipal {
 	)
 }
 
+// keyViaService allows actions on the key only when the named AWS service
+// calls KMS on the role's behalf in this region.
+func keyViaService(sid string, key awskms.IKey, service string, actions ...string) awsiam.PolicyStatement {
+	return awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String(sid),
+		Actions:   jsii.Strings(actions...),
+		Resources: jsii.Strings(*key.KeyArn()),
+		Conditions: &map[string]interface{}{
+			"StringEquals": map[string]interface{}{
+				"kms:ViaService": service + "." + *awscdk.Aws_REGION() + ".amazonaws.com",
+			},
+		},
+	})
+}
+
 // retentionDays maps the day counts CloudWatch Logs accepts (the config
-// loader allows no others) to the CDK's names for them.
+// loader allows no others) to the CDK's names for them; never is
+// config.LogRetentionNever.
 var retentionDays = map[int]awslogs.RetentionDays{
 	1: awslogs.RetentionDays_ONE_DAY, 3: awslogs.RetentionDays_THREE_DAYS,
 	5: awslogs.RetentionDays_FIVE_DAYS, 7: awslogs.RetentionDays_ONE_WEEK,
@@ -196,4 +229,6 @@ var retentionDays = map[int]awslogs.RetentionDays{
 	1827: awslogs.RetentionDays_FIVE_YEARS, 2192: awslogs.RetentionDays_SIX_YEARS,
 	2557: awslogs.RetentionDays_SEVEN_YEARS, 2922: awslogs.RetentionDays_EIGHT_YEARS,
 	3288: awslogs.RetentionDays_NINE_YEARS, 3653: awslogs.RetentionDays_TEN_YEARS,
+
+	config.LogRetentionNever: awslogs.RetentionDays_INFINITE,
 }

@@ -163,12 +163,8 @@ func TestFunctionRoleIsLeastPrivilege(t *testing.T) {
 			statements: []interface{}{
 				map[string]interface{}{"Sid": "ReadQlikCredential", "Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": existing},
 				statements[1], statements[2],
-				map[string]interface{}{
-					"Sid": "DecryptQlikCredential", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": kmsKey,
-					"Condition": map[string]interface{}{"StringEquals": map[string]interface{}{"kms:ViaService": map[string]interface{}{
-						"Fn::Join": []interface{}{"", []interface{}{"secretsmanager.", map[string]interface{}{"Ref": "AWS::Region"}, ".amazonaws.com"}},
-					}}},
-				},
+				viaService("DecryptQlikCredential", "secretsmanager", "kms:Decrypt"),
+				viaService("EncryptFailedEvents", "sqs", []interface{}{"kms:GenerateDataKey", "kms:Decrypt"}),
 			},
 		},
 	}

@@ -34,6 +34,7 @@ func applyDefaults(name, path string, f *rawConfig) *Config {
 		LogRetentionDays:      or(f.logRetentionDays, defaultLogRetentionDays),
 		ExistingSecretArn:     or(f.existingSecretArn, ""),
 		KMSKeyArn:             or(f.kmsKeyArn, ""),
+		VPC:                   or(f.vpc, nil),
 		Reloads:               make([]Reload, 0, len(f.reloads.value)),
 	}
 	// Without a high-water mark, the stacks deployed are the stacks set.

@@ -24,6 +24,7 @@ type rawConfig struct {
 	waitSeconds, scheduleStacks, logRetentionDays    setting[int]
 	existingSecretArn, kmsKeyArn                     setting[string]
 	scheduleStacksHighWater                          setting[int]
+	vpc                                              setting[*VPC]
 	// reloads.line is the line of the reloads key; value holds the rows.
 	reloads setting[[]rawReload]
 	// line is the line the file's mapping starts on, for missing keys.
@@ -80,12 +81,13 @@ var configRules = []fieldRule[rawConfig]{
 		c.scheduleStacksHighWater = check(d, v, d.integer(v), inRange(1, maxScheduleStacks))
 	}},
 	{"logRetentionDays", func(d *decoder, v value, c *rawConfig) {
-		c.logRetentionDays = check(d, v, d.integer(v), logRetention)
+		c.logRetentionDays = d.logRetentionDays(v)
 	}},
 	{"existingSecretArn", func(d *decoder, v value, c *rawConfig) {
 		c.existingSecretArn = check(d, v, d.text(v), secretARN)
 	}},
 	{"kmsKeyArn", func(d *decoder, v value, c *rawConfig) { c.kmsKeyArn = check(d, v, d.text(v), kmsKeyARN) }},
+	{"vpc", func(d *decoder, v value, c *rawConfig) { c.vpc = d.vpc(v) }},
 	{"reloads", func(d *decoder, v value, c *rawConfig) { c.reloads = d.rows(v) }},
 }
 
@@ -399,6 +401,22 @@ func reservedConcurrency(n int) (int, string) {
 		return n, fmt.Sprintf("%d is out of range 1-1000", n)
 	}
 	return n, ""
+}
+
+// LogRetentionNever is the LogRetentionDays of logs that never expire.
+const LogRetentionNever = 0
+
+// logRetentionDays decodes the retention: a number of days CloudWatch Logs
+// offers, or never.
+func (d *decoder) logRetentionDays(v value) setting[int] {
+	if n, ok := v.node.(*ast.StringNode); ok && n.Value == "never" {
+		return setting[int]{value: LogRetentionNever, line: v.line, ok: true}
+	}
+	if _, ok := v.node.(*ast.StringNode); ok {
+		d.add(v.line, v.field, "expected a number of days or never, got %q", v.node.(*ast.StringNode).Value)
+		return setting[int]{line: v.line}
+	}
+	return check(d, v, d.integer(v), logRetention)
 }
 
 // logRetention accepts a retention CloudWatch Logs offers, naming the

@@ -57,7 +57,7 @@ var invalidFiles = []struct {
 		":1: tenantURL: unknown field; did you mean tenantUrl?",
 		":1: tenantUrl: missing; add the Qlik Cloud tenant's address, such as https://acme.eu.qlikcloud.com",
 		":3: schedule: unknown field; schedule is a setting of a row; put it under reloads",
-		":4: colour: unknown field; the known fields are tenantUrl, account, region, timezone, alarmEmail, flexibleWindowMinutes, reservedConcurrency, waitSeconds, scheduleStacks, scheduleStacksHighWater, logRetentionDays, existingSecretArn, kmsKeyArn, reloads",
+		":4: colour: unknown field; the known fields are tenantUrl, account, region, timezone, alarmEmail, flexibleWindowMinutes, reservedConcurrency, waitSeconds, scheduleStacks, scheduleStacksHighWater, logRetentionDays, existingSecretArn, kmsKeyArn, vpc, reloads",
 	}},
 	{file: "duplicate-key.yaml", want: []string{
 		":3: timezone: set twice, also on line 2; keep one",
@@ -116,6 +116,13 @@ var invalidFiles = []struct {
 	}},
 	{file: "schedule-stacks-range.yaml", schema: true, want: []string{
 		":2: scheduleStacks: 101 is out of range 1-100",
+	}},
+	{file: "vpc.yaml", schema: true, want: []string{
+		`:3: vpc.subnetIds[1]: "subnet-xyz" is not an ID such as subnet-0123456789abcdef0`,
+		":4: vpc.securityGroupIds: empty; list at least one, such as [sg-0123456789abcdef0]",
+	}},
+	{file: "vpc-missing.yaml", schema: true, want: []string{
+		":2: vpc.securityGroupIds: missing; list the security groups of the functions, such as [sg-0123456789abcdef0]",
 	}},
 	{file: "schedule-stacks-high-water.yaml", want: []string{
 		":3: scheduleStacksHighWater: 3 is below scheduleStacks: 5; set it to 5 or more, the most schedule stacks this environment has deployed, so that lowering scheduleStacks later deletes the stacks it empties",
@@ -303,6 +310,7 @@ func TestLoadValid(t *testing.T) {
 				TenantURL: "https://acme.eu.qlikcloud.com", Account: "012345678901", Region: "eu-north-1",
 				Timezone: "Europe/Stockholm", AlarmEmail: "bi-ops@example.com",
 				FlexibleWindowMinutes: 15, ReservedConcurrency: 10, WaitSeconds: 0, ScheduleStacks: 3, ScheduleStacksHighWater: 5, LogRetentionDays: 365,
+				VPC:               &VPC{SubnetIDs: []string{"subnet-0123456789abcdef0", "subnet-89abcdef"}, SecurityGroupIDs: []string{"sg-0123456789abcdef0"}},
 				ExistingSecretArn: "arn:aws:secretsmanager:eu-north-1:012345678901:secret:qlik/prod-AbCdEf",
 				KMSKeyArn:         "arn:aws:kms:eu-north-1:012345678901:key/mrk-0123456789abcdef0123456789abcdef",
 				Reloads: []Reload{
@@ -310,13 +318,13 @@ func TestLoadValid(t *testing.T) {
 						Name: "sales-intraday", AppID: app, Schedule: "cron(0/5 8-17 ? * MON-FRI *)",
 						Timezone: "America/New_York", Enabled: false, Partial: &yes,
 						Description: "Sales, through the working day", FlexibleWindowMinutes: 0, Weight: 10,
-						Variables: map[string]string{"vRegion": "EMEA", "vYear": "2026"}, Line: 16,
+						Variables: map[string]string{"vRegion": "EMEA", "vYear": "2026"}, Line: 20,
 					},
 					{
 						// Inherits the file's time zone and flexible window.
 						Name: "sales-weekend", AppID: app, Schedule: "rate(1 day)",
 						Timezone: "Europe/Stockholm", Enabled: true, Partial: &no,
-						FlexibleWindowMinutes: 15, Line: 28,
+						FlexibleWindowMinutes: 15, Line: 32,
 					},
 				},
 			},
