@@ -49,8 +49,20 @@ func TestNagAwsSolutions(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(reports) != len(asm.Stacks) {
-				t.Fatalf("got %d cdk-nag reports for %d stacks; did the checks run?", len(reports), len(asm.Stacks))
+			// cdk-nag writes a report for each stack with resources; a
+			// schedule stack no row hashes to has none.
+			withResources := 0
+			for _, s := range asm.Stacks {
+				counts, err := s.ResourceCounts()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(counts) > 0 {
+					withResources++
+				}
+			}
+			if len(reports) != withResources {
+				t.Fatalf("got %d cdk-nag reports for %d stacks with resources; did the checks run?", len(reports), withResources)
 			}
 			checked := 0
 			for _, report := range reports {

@@ -61,9 +61,12 @@ func jsonLength(s string) int {
 }
 
 // StackIndex returns the schedule stack, from 0 to stacks-1, that holds the
-// row with this name: the 32-bit FNV-1a hash of the name's bytes, modulo
-// stacks. It depends on nothing but the name, so adding, removing or
-// reordering rows never moves another row.
+// row with this name: jump consistent hashing (Lamping and Veach, "A Fast,
+// Minimal Memory, Consistent Hash Algorithm", 2014) of the 64-bit FNV-1a
+// hash of the name's bytes. It depends on nothing but the name, so adding,
+// removing or reordering rows never moves another row; and going from N to
+// N+1 stacks moves only the rows the new stack takes, about 1/(N+1) of
+// them, where a hash modulo N would move about N/(N+1).
 //
 // It must never change: it decides which stack holds each schedule, and a
 // different answer would move schedules between stacks, deleting and
@@ -72,9 +75,22 @@ func StackIndex(name string, stacks int) int {
 	if stacks < 1 {
 		return 0
 	}
-	h := fnv.New32a()
+	h := fnv.New64a()
 	h.Write([]byte(name)) // A hash.Hash never returns an error.
-	return int(h.Sum32() % uint32(stacks))
+	return jump(h.Sum64(), stacks)
+}
+
+// jump is Lamping and Veach's jump consistent hash: the bucket, from 0 to
+// buckets-1, of key. Growing buckets by one moves a key only into the new
+// bucket, and each key with probability 1/buckets.
+func jump(key uint64, buckets int) int {
+	b, j := int64(-1), int64(0)
+	for j < int64(buckets) {
+		b = j
+		key = key*2862933555777941757 + 1
+		j = int64(float64(b+1) * (float64(int64(1)<<31) / float64((key>>33)+1)))
+	}
+	return int(b)
 }
 
 // StackLoad is what the rows put in one schedule stack.
@@ -110,6 +126,18 @@ func StackLoads(environment string, rows []Reload, stacks int) []StackLoad {
 // not.
 func RoomyStackCount(environment string, rows []Reload) int {
 	return smallestStackCount(sizeRows(environment, rows), roomyFullness)
+}
+
+// MovedRows returns how many of the rows change stack when scheduleStacks
+// goes from one count to another: about 1/(N+1) of them from N to N+1.
+func MovedRows(rows []Reload, from, to int) int {
+	moved := 0
+	for _, r := range rows {
+		if StackIndex(r.Name, from) != StackIndex(r.Name, to) {
+			moved++
+		}
+	}
+	return moved
 }
 
 // sizedRow is a row's name and the bytes of its schedule.
