@@ -3,13 +3,9 @@ package test
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"os"
 	"path"
-	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf16"
@@ -48,26 +44,8 @@ func TestFieldLimitsFitOrFailWithTheCount(t *testing.T) {
 		t.Skip("synthesizes 450 large schedules")
 	}
 	table := limitsTable(450)
-	_, err := config.Load("config/limits.yaml", []byte(table))
-	var problems config.Problems
-	if !errors.As(err, &problems) || len(problems) != 1 {
-		t.Fatalf("loading 450 rows at the field limits into one stack: got %v, want one problem", err)
-	}
-	m := regexp.MustCompile(`KB a stack's template can hold .*; set scheduleStacks: (\d+) or more`).FindStringSubmatch(problems[0].Message)
-	if m == nil {
-		t.Fatalf("the problem does not name the template size and a stack count: %s", problems[0].Message)
-	}
-	stacks, _ := strconv.Atoi(m[1])
-	t.Logf("one stack: %s", problems[0].Message)
-
-	file := filepath.Join(t.TempDir(), "limits.yaml")
-	if err := os.WriteFile(file, []byte(fmt.Sprintf("scheduleStacks: %d\n%s", stacks, table)), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.LoadFile(file)
-	if err != nil {
-		t.Fatalf("with scheduleStacks: %d: %v", stacks, err)
-	}
+	stacks := stackCountNamed(t, table, regexp.MustCompile(`KB a stack's template can hold`))
+	cfg := loadTable(t, stacks, table)
 	rows := map[string]config.Reload{}
 	for _, r := range cfg.Reloads {
 		rows[r.Name] = r

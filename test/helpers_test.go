@@ -2,10 +2,14 @@ package test
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
+	"strconv"
 	"sync"
 	"testing"
 
@@ -65,6 +69,39 @@ func loadConfig(t testing.TB, path string) *config.Config {
 	cfg, err := config.Load(path, raw)
 	if err != nil {
 		t.Fatalf("load %s: %v", path, err)
+	}
+	return cfg
+}
+
+// stackCountNamed loads table, which does not fit one schedule stack, and
+// returns the scheduleStacks the loader's one problem names; the problem
+// must also match want.
+func stackCountNamed(t *testing.T, table string, want *regexp.Regexp) int {
+	t.Helper()
+	_, err := config.Load("config/large.yaml", []byte(table))
+	var problems config.Problems
+	if !errors.As(err, &problems) || len(problems) != 1 {
+		t.Fatalf("loading the table into one stack: got %v, want one problem", err)
+	}
+	m := regexp.MustCompile(`; set scheduleStacks: (\d+) or more`).FindStringSubmatch(problems[0].Message)
+	if m == nil || !want.MatchString(problems[0].Message) {
+		t.Fatalf("the problem does not match %q or names no stack count: %s", want, problems[0].Message)
+	}
+	t.Logf("one stack: %s", problems[0].Message)
+	n, _ := strconv.Atoi(m[1])
+	return n
+}
+
+// loadTable loads table with scheduleStacks set to stacks.
+func loadTable(t *testing.T, stacks int, table string) *config.Config {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "large.yaml")
+	if err := os.WriteFile(path, []byte(fmt.Sprintf("scheduleStacks: %d\n%s", stacks, table)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.LoadFile(path)
+	if err != nil {
+		t.Fatalf("with scheduleStacks: %d: %v", stacks, err)
 	}
 	return cfg
 }

@@ -2,18 +2,13 @@ package test
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"reflect"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/assembly"
-	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/config"
 )
 
 // TestTwentyThousandRowsSynthesize: a table of 20,000 rows loads, spreads
@@ -35,30 +30,8 @@ func TestTwentyThousandRowsSynthesize(t *testing.T) {
 
 	// With the default of one schedule stack, the loader refuses the table
 	// and names a stack count that fits.
-	_, err := config.Load("config/large.yaml", []byte(table))
-	var problems config.Problems
-	if !errors.As(err, &problems) || len(problems) != 1 || !strings.Contains(problems[0].Message, "scheduleStacks") {
-		t.Fatalf("loading %d rows into one stack: got %v, want one problem that names scheduleStacks", rows, err)
-	}
-	m := regexp.MustCompile(`set scheduleStacks: (\d+) or more`).FindStringSubmatch(problems[0].Message)
-	if m == nil {
-		t.Fatalf("the problem names no stack count: %s", problems[0].Message)
-	}
-	stacks, _ := strconv.Atoi(m[1])
-
-	load := func(table string) *config.Config {
-		t.Helper()
-		path := filepath.Join(t.TempDir(), "large.yaml")
-		if err := os.WriteFile(path, []byte(fmt.Sprintf("scheduleStacks: %d\n%s", stacks, table)), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		cfg, err := config.LoadFile(path)
-		if err != nil {
-			t.Fatalf("with scheduleStacks: %d: %v", stacks, err)
-		}
-		return cfg
-	}
-	before := synth(t, load(table))
+	stacks := stackCountNamed(t, table, regexp.MustCompile(`schedules in the one stack`))
+	before := synth(t, loadTable(t, stacks, table))
 	if len(before.Stacks) != stacks {
 		t.Errorf("got %d stacks, want %d", len(before.Stacks), stacks)
 	}
@@ -82,7 +55,7 @@ func TestTwentyThousandRowsSynthesize(t *testing.T) {
 	}
 
 	extra := "report-extra"
-	after := synth(t, load(table+fmt.Sprintf("  - name: %s\n    appId: 687ef393-f0ad-4c64-ac59-6db967126015\n    schedule: cron(0 6 ? * MON-FRI *)\n", extra)))
+	after := synth(t, loadTable(t, stacks, table+fmt.Sprintf("  - name: %s\n    appId: 687ef393-f0ad-4c64-ac59-6db967126015\n    schedule: cron(0 6 ? * MON-FRI *)\n", extra)))
 	added := addedResources(t, before, after)
 	if len(added) != 1 || !strings.HasPrefix(added[0], "Schedules"+strings.ReplaceAll(extra, "-", "")) {
 		t.Errorf("one more row added %v, want exactly its schedule", added)
