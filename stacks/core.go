@@ -49,7 +49,7 @@ func NewCore(scope constructs.Construct, id string, props *CoreProps) *Core {
 		key = awskms.Key_FromKeyArn(stack, jsii.String("CredentialKey"), jsii.String(cfg.KMSKeyArn))
 	}
 
-	dlq := deadLetterQueue(stack, names.DeadLetterQueue, key)
+	dlq := deadLetterQueue(stack, names.DeadLetterQueue, names.StartQueue, key)
 	secret := credentialSecret(stack, cfg, key)
 	queue := newStartQueue(stack, names.StartQueue, key, dlq)
 	ledger := newLedger(stack, key)
@@ -166,7 +166,7 @@ func NewCore(scope constructs.Construct, id string, props *CoreProps) *Core {
 // up on, and failed direct asynchronous invocations. 14 days is SQS's
 // longest retention, time enough to fix and redrive. It is encrypted with
 // the customer-managed key when there is one, else with SQS's own.
-func deadLetterQueue(stack awscdk.Stack, name string, key awskms.IKey) awssqs.Queue {
+func deadLetterQueue(stack awscdk.Stack, name, startQueueName string, key awskms.IKey) awssqs.Queue {
 	props := &awssqs.QueueProps{
 		QueueName:       jsii.String(name),
 		Encryption:      awssqs.QueueEncryption_SQS_MANAGED,
@@ -177,6 +177,16 @@ func deadLetterQueue(stack awscdk.Stack, name string, key awskms.IKey) awssqs.Qu
 		props.Encryption, props.EncryptionMasterKey = awssqs.QueueEncryption_KMS, key
 	}
 	dlq := awssqs.NewQueue(stack, jsii.String(deadLetterQueueID), props)
+	// The queue names the one queue whose redrive policy may point at it:
+	// the start queue. Beyond keeping other queues out, a dead-letter
+	// queue that declares its sources needs no dead-letter queue of its
+	// own under AWS Control Tower's CT.SQS.PR.1. The start queue's ARN is
+	// built from its fixed name, since a reference would make the two
+	// queues depend on each other.
+	dlq.Node().DefaultChild().(awssqs.CfnQueue).AddPropertyOverride(jsii.String("RedriveAllowPolicy"), map[string]interface{}{
+		"redrivePermission": "byQueue",
+		"sourceQueueArns":   []interface{}{awscdk.Fn_Sub(jsii.String("arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:"+startQueueName), nil)},
+	})
 	cdknag.NagSuppressions_AddResourceSuppressions(dlq, &[]*cdknag.NagPackSuppression{{
 		Id:     jsii.String("AwsSolutions-SQS3"),
 		Reason: jsii.String("This queue is the dead-letter queue of the schedules, of the start queue and of the function's asynchronous invocations."),

@@ -372,11 +372,22 @@ func TestQueues(t *testing.T) {
 			tmpl := coreTemplate(t, testConfig(tc.change))
 			check(t, "queues", func() {
 				tmpl.ResourceCountIs(jsii.String("AWS::SQS::Queue"), jsii.Number(2))
-				tmpl.HasResourceProperties(jsii.String("AWS::SQS::Queue"), assertions.Match_ObjectEquals(&map[string]interface{}{
+				// The dead-letter queue admits redrives from the start queue
+				// only, named by its fixed ARN.
+				dead := map[string]interface{}{
 					"QueueName":              "QlikReloads-unit-DeadLetterQueue",
-					"SqsManagedSseEnabled":   true,
 					"MessageRetentionPeriod": 14 * 24 * 3600,
-				}))
+					"RedriveAllowPolicy": map[string]interface{}{
+						"redrivePermission": "byQueue",
+						"sourceQueueArns": []interface{}{map[string]interface{}{
+							"Fn::Sub": "arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:QlikReloads-unit-StartQueue",
+						}},
+					},
+				}
+				for k, v := range tc.encryption {
+					dead[k] = v
+				}
+				tmpl.HasResourceProperties(jsii.String("AWS::SQS::Queue"), dead)
 				start := map[string]interface{}{
 					"QueueName":              "QlikReloads-unit-StartQueue",
 					"MessageRetentionPeriod": 14 * 24 * 3600,

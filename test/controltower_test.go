@@ -23,17 +23,10 @@ import (
 // control rules.
 const validatorDir = ".tools/test/node_modules/@cdklabs/cdk-validator-cfnguard"
 
-// ctException is the one Control Tower finding the strict environment
-// keeps: CT.SQS.PR.1 wants every queue to have a dead-letter queue, and
-// this queue is the dead-letter queue. The control accepts a dead-letter
-// queue that declares the source queues allowed to redrive into it, but
-// nothing redrives into this one: Scheduler and Lambda send to it directly.
-var ctException = struct{ control, cdkPath string }{"CT.SQS.PR.1", "/DeadLetterQueue/Resource"}
-
 // TestControlTower runs cfn-guard with AWS Control Tower's proactive
 // control rules over every synthesized template of every environment and
-// of the strict environment. The strict environment must pass every rule
-// but the one narrowed exception; every rule another environment fails
+// of the strict environment. The strict environment must pass every rule;
+// every rule another environment fails
 // must be listed in the README with the option that satisfies it. No
 // template may hold a secret value.
 func TestControlTower(t *testing.T) {
@@ -51,7 +44,6 @@ func TestControlTower(t *testing.T) {
 			strict := strings.HasSuffix(file, "strict.yaml")
 			for _, f := range runGuard(t, guard, asm) {
 				switch {
-				case strict && f.control == ctException.control && strings.HasSuffix(f.cdkPath, ctException.cdkPath):
 				case strict:
 					t.Errorf("%s: %s (%s) fails on %s", f.stack, f.control, f.rule, f.cdkPath)
 				case documented[f.control] == "":

@@ -190,7 +190,7 @@ func TestCapacityWarning(t *testing.T) {
 		{name: "roomy", rows: 300, stacks: 1},
 		{
 			name: "one stack nearly full", rows: 400, stacks: 1,
-			want: "  Warning: stack 0 is 89% full (400 of 450 schedules, 560 of 740 KB of template).\n" +
+			want: "  Warning: stack 0 is 89% full (400 of 450 schedules, 594 of 740 KB of template).\n" +
 				"  Set scheduleStacks: 2 to keep every stack under 80%; that moves 184 of 400 rows to other stacks, each schedule replaced once.\n",
 		},
 	}
