@@ -446,7 +446,7 @@ func TestLoadValid(t *testing.T) {
 				TenantURL: "https://acme.eu.qlikcloud.com", Account: "012345678901", Region: "eu-north-1",
 				Timezone: "Europe/Stockholm", AlarmEmail: "bi-ops@example.com",
 				FlexibleWindowMinutes: 15, ReservedConcurrency: 10, WaitSeconds: 0, ScheduleStacks: 3, ScheduleStacksHighWater: 5, LogRetentionDays: 365,
-				VPC:               &VPC{SubnetIDs: []string{"subnet-0123456789abcdef0", "subnet-89abcdef"}, SecurityGroupIDs: []string{"sg-0123456789abcdef0"}},
+				VPC:         &VPC{SubnetIDs: []string{"subnet-0123456789abcdef0", "subnet-89abcdef"}, SecurityGroupIDs: []string{"sg-0123456789abcdef0"}},
 				Concurrency: 8, MaxDelayMinutes: 120, HistoryDays: 400,
 				ExistingSecretArn: "arn:aws:secretsmanager:eu-north-1:012345678901:secret:qlik/prod-AbCdEf",
 				KMSKeyArn:         "arn:aws:kms:eu-north-1:012345678901:key/mrk-0123456789abcdef0123456789abcdef",
