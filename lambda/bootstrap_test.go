@@ -224,6 +224,33 @@ func TestBootstrapReportsInitErrors(t *testing.T) {
 	jsonLines(t, "stdout", p.stdout.String())
 }
 
+// TestBootstrapEmptySecret: the stack creates the secret with no value;
+// the function answers CredentialUnavailable with the exact command that
+// puts one, region included.
+func TestBootstrapEmptySecret(t *testing.T) {
+	bin := buildBootstrap(t)
+	tenant := qliktest.New(t)
+	secrets := secretsmanagertest.New(t)
+	secrets.Create(e2eSecretName)
+	arn := secretsmanagertest.ARN(e2eSecretName)
+	api := newRuntimeAPI(t)
+	startProcess(t, bin, functionEnv(api, tenant.URL, secrets.URL, arn))
+	a, _ := api.invoke(t, `{"appId":"`+e2eApp+`"}`, 30*time.Second)
+	if a.kind != "error" || a.errorType != "CredentialUnavailable" {
+		t.Fatalf("answer %s %s %s, want a CredentialUnavailable error", a.kind, a.errorType, a.body)
+	}
+	var body struct {
+		ErrorMessage string `json:"errorMessage"`
+	}
+	if err := json.Unmarshal(a.body, &body); err != nil {
+		t.Fatalf("answer %s: %v", a.body, err)
+	}
+	want := "aws secretsmanager put-secret-value --region " + secretsmanagertest.Region + " --secret-id '" + arn + "' --secret-string '<api-key>'"
+	if !strings.Contains(body.ErrorMessage, "has no value yet") || !strings.Contains(body.ErrorMessage, want) {
+		t.Errorf("error message %q does not say the secret is empty and give %q", body.ErrorMessage, want)
+	}
+}
+
 // TestBootstrapPlaceholderSecret checks the operator's message when the
 // stack's secret was never set.
 func TestBootstrapPlaceholderSecret(t *testing.T) {

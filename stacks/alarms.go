@@ -7,6 +7,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
@@ -28,6 +29,9 @@ type AlarmsProps struct {
 	StartQueue awssqs.IQueue
 	// Email, when set, is subscribed to the alarm topic.
 	Email string
+	// Key, when not nil, is the customer-managed key that encrypts the
+	// topic; its key policy must let CloudWatch use it.
+	Key awskms.IKey
 }
 
 // Alarms notifies an SNS topic when reloads fail to start: the function
@@ -52,12 +56,15 @@ const startQueueBacklogMinutes = 15
 func NewAlarms(scope constructs.Construct, id string, props *AlarmsProps) *Alarms {
 	c := constructs.NewConstruct(scope, jsii.String(id))
 
-	// The topic is not encrypted with KMS: alarm notifications carry alarm
-	// names and states, no data, and CloudWatch cannot publish to a topic
-	// encrypted with the AWS managed SNS key.
+	// Without a customer-managed key the topic is not encrypted with KMS:
+	// alarm notifications carry alarm names and states, no data, and
+	// CloudWatch cannot publish to a topic encrypted with the AWS managed
+	// SNS key. With one, CloudWatch may use it under the key policy the
+	// README gives.
 	topic := awssns.NewTopic(c, jsii.String("Topic"), &awssns.TopicProps{
 		DisplayName: jsii.String(fmt.Sprintf("Qlik reload alarms (%s)", props.Environment)),
 		EnforceSSL:  jsii.Bool(true),
+		MasterKey:   props.Key,
 	})
 	// The topic policy that enforces TLS replaces SNS's default policy, so
 	// CloudWatch's right to publish is stated, for this account's alarms

@@ -12,7 +12,6 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/config"
-	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/credential"
 )
 
 // CoreProps configures the core stack.
@@ -43,23 +42,16 @@ func NewCore(scope constructs.Construct, id string, props *CoreProps) *Core {
 	cfg := props.Config
 	names := newSharedNames(cfg.Name)
 
-	// One queue serves every kind of failure: runs Scheduler could not
-	// deliver, runs the function dead-lettered (too late, or a cause only
-	// a person can fix), runs the start queue's redrive policy gave up on,
-	// and failed direct asynchronous invocations. 14 days is SQS's longest
-	// retention, time enough to fix and redrive.
-	dlq := awssqs.NewQueue(stack, jsii.String(deadLetterQueueID), &awssqs.QueueProps{
-		QueueName:       jsii.String(names.DeadLetterQueue),
-		Encryption:      awssqs.QueueEncryption_SQS_MANAGED,
-		EnforceSSL:      jsii.Bool(true),
-		RetentionPeriod: awscdk.Duration_Days(jsii.Number(queueRetentionDays)),
-	})
-	cdknag.NagSuppressions_AddResourceSuppressions(dlq, &[]*cdknag.NagPackSuppression{{
-		Id:     jsii.String("AwsSolutions-SQS3"),
-		Reason: jsii.String("This queue is the dead-letter queue of the schedules, of the start queue and of the function's asynchronous invocations."),
-	}}, jsii.Bool(false))
+	// The customer-managed key, when configured, encrypts everything that
+	// holds data at rest: the secret, the logs, the queues, the ledger and
+	// the topic.
+	var key awskms.IKey
+	if cfg.KMSKeyArn != "" {
+		key = awskms.Key_FromKeyArn(stack, jsii.String("CredentialKey"), jsii.String(cfg.KMSKeyArn))
+	}
 
-	secret, key := credentialSecret(stack, cfg)
+	dlq := deadLetterQueue(stack, names.DeadLetterQueue, names.StartQueue, key)
+	secret := credentialSecret(stack, cfg, key)
 	queue := newStartQueue(stack, names.StartQueue, key, dlq)
 	ledger := newLedger(stack, key)
 
@@ -72,14 +64,14 @@ func NewCore(scope constructs.Construct, id string, props *CoreProps) *Core {
 		Build:               props.Build,
 		TenantURL:           cfg.TenantURL,
 		Secret:              secret,
-		SecretKey:           key,
+		Key:                 key,
+		VPC:                 cfg.VPC,
 		DeadLetterQueue:     dlq,
 		LogRetentionDays:    cfg.LogRetentionDays,
 		ReservedConcurrency: cfg.ReservedConcurrency,
 		WaitSeconds:         cfg.WaitSeconds,
 		StartQueue:          queue,
 		Ledger:              ledger,
-		DataKey:             key,
 		Concurrency:         cfg.Concurrency,
 		MaxDelayMinutes:     cfg.MaxDelayMinutes,
 		HistoryDays:         cfg.HistoryDays,
@@ -100,6 +92,7 @@ func NewCore(scope constructs.Construct, id string, props *CoreProps) *Core {
 		DeadLetterQueue: dlq,
 		StartQueue:      queue,
 		Email:           cfg.AlarmEmail,
+		Key:             key,
 	})
 
 	group := awsscheduler.NewCfnScheduleGroup(stack, jsii.String(scheduleGroupID), &awsscheduler.CfnScheduleGroupProps{
@@ -140,7 +133,7 @@ func NewCore(scope constructs.Construct, id string, props *CoreProps) *Core {
 	}
 
 	output(stack, "PutCredentialCommand",
-		"Puts the Qlik API key into the secret (replace the placeholder; keys expire after 24 h unless the tenant allows longer)",
+		"Puts the Qlik API key into the secret, which is created empty (keys expire after 24 h unless the tenant allows longer)",
 		awscdk.Fn_Join(jsii.String(""), jsii.Strings(
 			"aws secretsmanager put-secret-value --region ", *awscdk.Aws_REGION(),
 			" --secret-id ", *secret.SecretArn(),
@@ -181,31 +174,66 @@ func NewCore(scope constructs.Construct, id string, props *CoreProps) *Core {
 	return &Core{Stack: stack, Target: target}
 }
 
-// credentialSecret returns the secret the function reads, and the key that
-// encrypts it when a customer-managed key is configured.
-func credentialSecret(scope constructs.Construct, cfg *config.Config) (awssecretsmanager.ISecret, awskms.IKey) {
-	var key awskms.IKey
-	if cfg.KMSKeyArn != "" {
-		key = awskms.Key_FromKeyArn(scope, jsii.String("CredentialKey"), jsii.String(cfg.KMSKeyArn))
+// deadLetterQueue is the one queue for every kind of failure: runs
+// Scheduler could not deliver, runs the function dead-lettered (too late, or
+// a cause only a person can fix), runs the start queue's redrive policy gave
+// up on, and failed direct asynchronous invocations. 14 days is SQS's
+// longest retention, time enough to fix and redrive. It is encrypted with
+// the customer-managed key when there is one, else with SQS's own.
+func deadLetterQueue(stack awscdk.Stack, name, startQueueName string, key awskms.IKey) awssqs.Queue {
+	props := &awssqs.QueueProps{
+		QueueName:       jsii.String(name),
+		Encryption:      awssqs.QueueEncryption_SQS_MANAGED,
+		EnforceSSL:      jsii.Bool(true),
+		RetentionPeriod: awscdk.Duration_Days(jsii.Number(queueRetentionDays)),
 	}
-	if cfg.ExistingSecretArn != "" {
-		return awssecretsmanager.Secret_FromSecretCompleteArn(scope, jsii.String("Credential"), jsii.String(cfg.ExistingSecretArn)), key
+	if key != nil {
+		props.Encryption, props.EncryptionMasterKey = awssqs.QueueEncryption_KMS, key
 	}
-	// The template holds only a fixed placeholder, never a credential. It
-	// is retained on stack deletion so that deleting and redeploying an
-	// environment does not lose the credential an operator put.
-	secret := awssecretsmanager.NewSecret(scope, jsii.String("Credential"), &awssecretsmanager.SecretProps{
-		Description:       jsii.String("Qlik Cloud credential for the reload function: an API key, or {\"clientId\",\"clientSecret\"} of an OAuth machine-to-machine client"),
-		SecretStringValue: awscdk.SecretValue_UnsafePlainText(jsii.String(credential.Placeholder)),
-		EncryptionKey:     key,
-		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
+	dlq := awssqs.NewQueue(stack, jsii.String(deadLetterQueueID), props)
+	// The queue names the one queue whose redrive policy may point at it:
+	// the start queue. Beyond keeping other queues out, a dead-letter
+	// queue that declares its sources needs no dead-letter queue of its
+	// own under AWS Control Tower's CT.SQS.PR.1. The start queue's ARN is
+	// built from its fixed name, since a reference would make the two
+	// queues depend on each other.
+	dlq.Node().DefaultChild().(awssqs.CfnQueue).AddPropertyOverride(jsii.String("RedriveAllowPolicy"), map[string]interface{}{
+		"redrivePermission": "byQueue",
+		"sourceQueueArns":   []interface{}{awscdk.Fn_Sub(jsii.String("arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:"+startQueueName), nil)},
 	})
+	cdknag.NagSuppressions_AddResourceSuppressions(dlq, &[]*cdknag.NagPackSuppression{{
+		Id:     jsii.String("AwsSolutions-SQS3"),
+		Reason: jsii.String("This queue is the dead-letter queue of the schedules, of the start queue and of the function's asynchronous invocations."),
+	}}, jsii.Bool(false))
+	return dlq
+}
+
+// credentialSecret returns the secret the function reads, encrypted with
+// key when it is not nil.
+func credentialSecret(scope constructs.Construct, cfg *config.Config, key awskms.IKey) awssecretsmanager.ISecret {
+	if cfg.ExistingSecretArn != "" {
+		return awssecretsmanager.Secret_FromSecretCompleteArn(scope, jsii.String("Credential"), jsii.String(cfg.ExistingSecretArn))
+	}
+	// The secret is retained on stack deletion so that deleting and
+	// redeploying an environment does not lose the credential an operator
+	// put.
+	secret := awssecretsmanager.NewSecret(scope, jsii.String("Credential"), &awssecretsmanager.SecretProps{
+		Description:   jsii.String("Qlik Cloud credential for the reload function: an API key, or {\"clientId\",\"clientSecret\"} of an OAuth machine-to-machine client"),
+		EncryptionKey: key,
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+	})
+	// The template holds no value at all, so the secret is created empty.
+	// CloudFormation writes a new secret version whenever SecretString or
+	// GenerateSecretString changes, which would overwrite the credential an
+	// operator put; with neither, no template change can. The L2 construct
+	// generates a value unless told otherwise, hence the override.
+	secret.Node().DefaultChild().(awssecretsmanager.CfnSecret).AddPropertyDeletionOverride(jsii.String("GenerateSecretString"))
 	cdknag.NagSuppressions_AddResourceSuppressions(secret, &[]*cdknag.NagPackSuppression{{
 		Id: jsii.String("AwsSolutions-SMG4"),
 		Reason: jsii.String("Qlik issues API keys and OAuth clients in its own console; Secrets Manager cannot rotate them. " +
 			"The README describes rotation, and the function re-reads the secret within minutes of a change."),
 	}}, jsii.Bool(false))
-	return secret, key
+	return secret
 }
 
 func output(stack awscdk.Stack, id, description string, value *string) {

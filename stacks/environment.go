@@ -26,7 +26,8 @@ type Environment struct {
 	// Core holds the shared resources and the schedules of stack index 0.
 	Core *Core
 	// Schedules holds the stacks of the schedules of indexes 1 and up, in
-	// index order; it is empty when the config sets one schedule stack.
+	// index order, up to the high-water mark; it is empty when the config
+	// sets one schedule stack and no higher mark.
 	Schedules []awscdk.Stack
 }
 
@@ -45,7 +46,10 @@ func StackName(environment string, index int) string {
 // adding, removing or reordering rows never moves another row. A schedule
 // stack that holds no rows is still synthesized, with no resources: the CDK
 // CLI then deletes it if it was deployed, instead of leaving its old
-// schedules running.
+// schedules running. So are the stacks from scheduleStacks up to the
+// high-water mark, which a lower scheduleStacks has emptied: a stack left
+// out of the assembly would stay deployed, its schedules firing beside their
+// moved copies.
 func NewEnvironment(scope constructs.Construct, cfg *config.Config, props Props) *Environment {
 	stackProps := func(index int) awscdk.StackProps {
 		sp := awscdk.StackProps{
@@ -82,13 +86,13 @@ func NewEnvironment(scope constructs.Construct, cfg *config.Config, props Props)
 
 	env := &Environment{Core: core}
 	imported := namedTarget(cfg.Name)
-	for i := 1; i < cfg.ScheduleStacks; i++ {
+	for i := 1; i < max(cfg.ScheduleStacks, cfg.ScheduleStacksHighWater); i++ {
 		sp := stackProps(i)
 		stack := awscdk.NewStack(scope, jsii.String(StackName(cfg.Name, i)), &sp)
 		// Deploy after the core stack, whose queue and role the schedules use, and
 		// destroy before it.
 		stack.AddStackDependency(core.Stack, jsii.String("its schedules send to the core stack's start queue"))
-		if len(rows[i]) > 0 {
+		if i < len(rows) && len(rows[i]) > 0 {
 			NewSchedules(stack, "Schedules", &SchedulesProps{Target: imported, Rows: rows[i]})
 		} else {
 			awscdk.Validations_Of(stack).Acknowledge(&awscdk.Acknowledgment{

@@ -14,6 +14,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/config"
 )
 
 // Function sizing. The handler works through a batch of start-queue runs,
@@ -47,14 +49,18 @@ type ReloadFunctionProps struct {
 	// Secret holds the Qlik credential; the function may read it and
 	// nothing else in Secrets Manager.
 	Secret awssecretsmanager.ISecret
-	// SecretKey, when not nil, is the customer-managed key that encrypts
-	// the secret; the function may decrypt with it through Secrets Manager
-	// only.
-	SecretKey awskms.IKey
+	// Key, when not nil, is the customer-managed key that encrypts the
+	// secret, the log group, the queues and the ledger; the function may use
+	// it only through Secrets Manager, SQS and DynamoDB, and CloudWatch Logs
+	// uses it under its own key policy grant.
+	Key awskms.IKey
+	// VPC, when not nil, places the function in these subnets.
+	VPC *config.VPC
 	// DeadLetterQueue receives events the function failed on after its
 	// retries.
 	DeadLetterQueue awssqs.IQueue
-	// LogRetentionDays is the log group's retention.
+	// LogRetentionDays is the log group's retention, or
+	// config.LogRetentionNever.
 	LogRetentionDays int
 	// ReservedConcurrency caps concurrent runs when not 0.
 	ReservedConcurrency int
@@ -67,9 +73,6 @@ type ReloadFunctionProps struct {
 	StartQueue awssqs.IQueue
 	// Ledger is the run ledger table.
 	Ledger awsdynamodb.ITable
-	// DataKey, when not nil, is the customer-managed key that encrypts the
-	// start queue and the ledger.
-	DataKey awskms.IKey
 	// Concurrency is how many functions read the start queue at once.
 	Concurrency int
 	// MaxDelayMinutes is the file's lateness bound, for rows that set none.
@@ -103,6 +106,7 @@ func NewReloadFunction(scope constructs.Construct, id string, props *ReloadFunct
 
 	logGroup := awslogs.NewLogGroup(c, jsii.String("Logs"), &awslogs.LogGroupProps{
 		Retention:     retentionDays[props.LogRetentionDays],
+		EncryptionKey: props.Key,
 		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
 	})
 
@@ -144,18 +148,18 @@ func NewReloadFunction(scope constructs.Construct, id string, props *ReloadFunct
 			Resources: jsii.Strings(*props.Ledger.TableArn()),
 		}),
 	}
-	if props.SecretKey != nil {
-		statements = append(statements, viaService("DecryptQlikCredential", props.SecretKey, "secretsmanager", "kms:Decrypt"))
-	}
-	if props.DataKey != nil {
+	if props.Key != nil {
 		statements = append(statements,
+			viaService("DecryptQlikCredential", props.Key, "secretsmanager", "kms:Decrypt"),
 			// Decrypt to receive from the start queue; GenerateDataKey to
-			// send to a queue under the key (the dead-letter queue, when an
-			// environment encrypts it too).
-			viaService("UseQueueKey", props.DataKey, "sqs", "kms:Decrypt", "kms:GenerateDataKey"),
-			viaService("UseLedgerKey", props.DataKey, "dynamodb",
+			// send to the dead-letter queue under the key.
+			viaService("UseQueueKey", props.Key, "sqs", "kms:Decrypt", "kms:GenerateDataKey"),
+			viaService("UseLedgerKey", props.Key, "dynamodb",
 				"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"),
 		)
+	}
+	if props.VPC != nil {
+		statements = append(statements, networkInterfaceStatements(awscdk.Stack_Of(scope), props.VPC)...)
 	}
 
 	// The role is written out rather than left to the function so that no
@@ -196,6 +200,19 @@ func NewReloadFunction(scope constructs.Construct, id string, props *ReloadFunct
 		LoggingFormat:                awslambda.LoggingFormat_JSON,
 		ReservedConcurrentExecutions: reserved,
 	})
+	if props.VPC != nil {
+		suppressNetworkInterfaceFindings(role)
+		// The L2 construct takes a VPC object, which would need the VPC's
+		// ID and a lookup; the subnets and security groups are all Lambda
+		// needs.
+		fn.Node().DefaultChild().(awslambda.CfnFunction).SetVpcConfig(&awslambda.CfnFunction_VpcConfigProperty{
+			SubnetIds:        jsii.Strings(props.VPC.SubnetIDs...),
+			SecurityGroupIds: jsii.Strings(props.VPC.SecurityGroupIDs...),
+		})
+		// Lambda checks the role's network-interface permissions when it
+		// creates the function, so the role's policy must exist first. It
+		// is inline in the role, which the function already depends on.
+	}
 
 	// The L1 resource keeps the destination grant in the inline policy
 	// above: the L2 destination would add sqs:GetQueueAttributes and
@@ -266,7 +283,8 @@ func sameAccountService(service string, sourceArn *string) awsiam.IPrincipal {
 }
 
 // retentionDays maps the day counts CloudWatch Logs accepts (the config
-// loader allows no others) to the CDK's names for them.
+// loader allows no others) to the CDK's names for them; never is
+// config.LogRetentionNever.
 var retentionDays = map[int]awslogs.RetentionDays{
 	1: awslogs.RetentionDays_ONE_DAY, 3: awslogs.RetentionDays_THREE_DAYS,
 	5: awslogs.RetentionDays_FIVE_DAYS, 7: awslogs.RetentionDays_ONE_WEEK,
@@ -279,4 +297,6 @@ var retentionDays = map[int]awslogs.RetentionDays{
 	1827: awslogs.RetentionDays_FIVE_YEARS, 2192: awslogs.RetentionDays_SIX_YEARS,
 	2557: awslogs.RetentionDays_SEVEN_YEARS, 2922: awslogs.RetentionDays_EIGHT_YEARS,
 	3288: awslogs.RetentionDays_NINE_YEARS, 3653: awslogs.RetentionDays_TEN_YEARS,
+
+	config.LogRetentionNever: awslogs.RetentionDays_INFINITE,
 }

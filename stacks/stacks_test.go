@@ -15,7 +15,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/config"
-	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/credential"
 )
 
 const (
@@ -322,10 +321,10 @@ func TestSecret(t *testing.T) {
 		tmpl := coreTemplate(t, testConfig(func(c *config.Config) { c.KMSKeyArn = kmsKey }))
 		check(t, "secret", func() {
 			tmpl.HasResource(jsii.String("AWS::SecretsManager::Secret"), map[string]interface{}{
-				"Properties": map[string]interface{}{
-					"SecretString": credential.Placeholder,
-					"KmsKeyId":     kmsKey,
-				},
+				"Properties": assertions.Match_ObjectEquals(&map[string]interface{}{
+					"Description": assertions.Match_AnyValue(),
+					"KmsKeyId":    kmsKey,
+				}),
 				"DeletionPolicy":      "Retain",
 				"UpdateReplacePolicy": "Retain",
 			})
@@ -373,11 +372,22 @@ func TestQueues(t *testing.T) {
 			tmpl := coreTemplate(t, testConfig(tc.change))
 			check(t, "queues", func() {
 				tmpl.ResourceCountIs(jsii.String("AWS::SQS::Queue"), jsii.Number(2))
-				tmpl.HasResourceProperties(jsii.String("AWS::SQS::Queue"), assertions.Match_ObjectEquals(&map[string]interface{}{
+				// The dead-letter queue admits redrives from the start queue
+				// only, named by its fixed ARN.
+				dead := map[string]interface{}{
 					"QueueName":              "QlikReloads-unit-DeadLetterQueue",
-					"SqsManagedSseEnabled":   true,
 					"MessageRetentionPeriod": 14 * 24 * 3600,
-				}))
+					"RedriveAllowPolicy": map[string]interface{}{
+						"redrivePermission": "byQueue",
+						"sourceQueueArns": []interface{}{map[string]interface{}{
+							"Fn::Sub": "arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:QlikReloads-unit-StartQueue",
+						}},
+					},
+				}
+				for k, v := range tc.encryption {
+					dead[k] = v
+				}
+				tmpl.HasResourceProperties(jsii.String("AWS::SQS::Queue"), dead)
 				start := map[string]interface{}{
 					"QueueName":              "QlikReloads-unit-StartQueue",
 					"MessageRetentionPeriod": 14 * 24 * 3600,

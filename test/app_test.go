@@ -19,21 +19,29 @@ import (
 // context of cdk.json plus extra, writing the assembly to out.
 func runApp(t testing.TB, dir, out string, extra map[string]interface{}) (stderr string, err error) {
 	t.Helper()
-	ctx := cdkContext(t)
-	for k, v := range extra {
-		ctx[k] = v
-	}
-	raw, jerr := json.Marshal(ctx)
-	if jerr != nil {
-		t.Fatal(jerr)
-	}
-	cmd := exec.Command(buildBinary(t, "."))
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "CDK_OUTDIR="+out, "CDK_CONTEXT_JSON="+string(raw))
+	cmd := appCommand(t, dir, out, extra)
 	var buf bytes.Buffer
 	cmd.Stderr = &buf
 	err = cmd.Run()
 	return buf.String(), err
+}
+
+// appCommand is the built app, set to run in dir and synthesize into out
+// with the context the CDK CLI would pass, plus extra.
+func appCommand(t testing.TB, dir, out string, extra map[string]interface{}) *exec.Cmd {
+	t.Helper()
+	ctx := cdkContext(t)
+	for k, v := range extra {
+		ctx[k] = v
+	}
+	raw, err := json.Marshal(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(buildBinary(t, "."))
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "CDK_OUTDIR="+out, "CDK_CONTEXT_JSON="+string(raw))
+	return cmd
 }
 
 // TestAppRejectsABadTableAndWritesNothing: every problem is reported at

@@ -2,10 +2,14 @@ package test
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
+	"strconv"
 	"sync"
 	"testing"
 
@@ -69,6 +73,39 @@ func loadConfig(t testing.TB, path string) *config.Config {
 	return cfg
 }
 
+// stackCountNamed loads table, which does not fit one schedule stack, and
+// returns the scheduleStacks the loader's one problem names; the problem
+// must also match want.
+func stackCountNamed(t *testing.T, table string, want *regexp.Regexp) int {
+	t.Helper()
+	_, err := config.Load("config/large.yaml", []byte(table))
+	var problems config.Problems
+	if !errors.As(err, &problems) || len(problems) != 1 {
+		t.Fatalf("loading the table into one stack: got %v, want one problem", err)
+	}
+	m := regexp.MustCompile(`; set scheduleStacks: (\d+) or more`).FindStringSubmatch(problems[0].Message)
+	if m == nil || !want.MatchString(problems[0].Message) {
+		t.Fatalf("the problem does not match %q or names no stack count: %s", want, problems[0].Message)
+	}
+	t.Logf("one stack: %s", problems[0].Message)
+	n, _ := strconv.Atoi(m[1])
+	return n
+}
+
+// loadTable loads table with scheduleStacks set to stacks.
+func loadTable(t *testing.T, stacks int, table string) *config.Config {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "large.yaml")
+	if err := os.WriteFile(path, []byte(fmt.Sprintf("scheduleStacks: %d\n%s", stacks, table)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.LoadFile(path)
+	if err != nil {
+		t.Fatalf("with scheduleStacks: %d: %v", stacks, err)
+	}
+	return cfg
+}
+
 // synth synthesizes one environment in process, without building the
 // function (its asset hash is masked wherever templates are compared), and
 // returns the assembly. Extra aspects, such as cdk-nag, are added to the app
@@ -84,11 +121,44 @@ func synth(t testing.TB, cfg *config.Config, aspects ...awscdk.IAspect) *assembl
 	}
 	stacks.NewEnvironment(app, cfg, stacks.Props{ModuleDir: moduleRoot(t)})
 	app.Synth(nil)
+	failOnWarnings(t, out)
 	asm, err := assembly.Load(out)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return asm
+}
+
+// failOnWarnings fails the test on any warning or error the CDK recorded
+// in the assembly's manifest: the CLI only prints them, and one of them,
+// @aws-cdk/core:Stack.templateSize, says that a template nears
+// CloudFormation's 1 MB limit.
+func failOnWarnings(t testing.TB, dir string) {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m struct {
+		Artifacts map[string]struct {
+			Metadata map[string][]struct {
+				Type string `json:"type"`
+				Data any    `json:"data"`
+			} `json:"metadata"`
+		} `json:"artifacts"`
+	}
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatalf("read %s: %v", dir, err)
+	}
+	for id, art := range m.Artifacts {
+		for path, entries := range art.Metadata {
+			for _, e := range entries {
+				if e.Type == "aws:cdk:warning" || e.Type == "aws:cdk:error" {
+					t.Errorf("%s %s: %s: %v", id, path, e.Type, e.Data)
+				}
+			}
+		}
+	}
 }
 
 var (

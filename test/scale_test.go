@@ -1,60 +1,42 @@
 package test
 
 import (
-	"errors"
+	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
+	"reflect"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 
-	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/config"
+	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/assembly"
 )
 
-// TestFiveThousandRowsSynthesize: a table of 5,000 rows loads, spreads
+// TestTwentyThousandRowsSynthesize: a table of 20,000 rows loads, spreads
 // over the stacks the loader asks for, and synthesizes with every stack
-// under CloudFormation's 500 resources and 1 MB, and every row present once.
-func TestFiveThousandRowsSynthesize(t *testing.T) {
+// under CloudFormation's 500 resources and 1 MB (and without the CDK's size
+// warning, which fails synth here) and every row present once. One more row
+// then adds exactly one schedule and changes nothing else.
+func TestTwentyThousandRowsSynthesize(t *testing.T) {
 	if testing.Short() {
-		t.Skip("synthesizes 5,000 schedules")
+		t.Skip("synthesizes 20,000 schedules twice")
 	}
-	const rows = 5000
+	const rows = 20000
 	var b strings.Builder
 	b.WriteString("tenantUrl: https://acme.eu.qlikcloud.com\nreloads:\n")
 	for i := 0; i < rows; i++ {
-		fmt.Fprintf(&b, "  - name: report-%04d\n    appId: 687ef393-f0ad-4c64-ac59-6db967126015\n    schedule: cron(%d %d ? * MON-FRI *)\n", i, i%60, 6+i/60%12)
+		fmt.Fprintf(&b, "  - name: report-%05d\n    appId: 687ef393-f0ad-4c64-ac59-6db967126015\n    schedule: cron(%d %d ? * MON-FRI *)\n", i, i%60, 6+i/60%12)
 	}
 	table := b.String()
 
 	// With the default of one schedule stack, the loader refuses the table
 	// and names a stack count that fits.
-	_, err := config.Load("config/large.yaml", []byte(table))
-	var problems config.Problems
-	if !errors.As(err, &problems) || len(problems) != 1 || !strings.Contains(problems[0].Message, "scheduleStacks") {
-		t.Fatalf("loading %d rows into one stack: got %v, want one problem that names scheduleStacks", rows, err)
-	}
-	m := regexp.MustCompile(`set scheduleStacks: (\d+) or more`).FindStringSubmatch(problems[0].Message)
-	if m == nil {
-		t.Fatalf("the problem names no stack count: %s", problems[0].Message)
-	}
-	stacks, _ := strconv.Atoi(m[1])
-
-	path := filepath.Join(t.TempDir(), "large.yaml")
-	if err := os.WriteFile(path, []byte(fmt.Sprintf("scheduleStacks: %d\n%s", stacks, table)), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.LoadFile(path)
-	if err != nil {
-		t.Fatalf("with scheduleStacks: %d: %v", stacks, err)
-	}
-	asm := synth(t, cfg)
-	if len(asm.Stacks) != stacks {
-		t.Errorf("got %d stacks, want %d", len(asm.Stacks), stacks)
+	stacks := stackCountNamed(t, table, regexp.MustCompile(`schedules in the one stack`))
+	before := synth(t, loadTable(t, stacks, table))
+	if len(before.Stacks) != stacks {
+		t.Errorf("got %d stacks, want %d", len(before.Stacks), stacks)
 	}
 	schedules := 0
-	for _, s := range asm.Stacks {
+	for _, s := range before.Stacks {
 		counts, err := s.ResourceCounts()
 		if err != nil {
 			t.Fatal(err)
@@ -63,16 +45,59 @@ func TestFiveThousandRowsSynthesize(t *testing.T) {
 		for _, n := range counts {
 			total += n
 		}
-		if total >= 500 {
-			t.Errorf("stack %s has %d resources; CloudFormation allows 500", s.Name, total)
-		}
-		// CloudFormation takes a template of at most 1 MB through S3.
-		if size := len(s.Template); size >= 1_000_000 {
-			t.Errorf("stack %s's template is %d bytes; CloudFormation allows 1 MB", s.Name, size)
+		if total > 500 || len(s.Template) > 1_000_000 {
+			t.Errorf("stack %s has %d resources and %d bytes; CloudFormation allows 500 and 1 MB", s.Name, total, len(s.Template))
 		}
 		schedules += counts["AWS::Scheduler::Schedule"]
 	}
 	if schedules != rows {
 		t.Errorf("got %d schedules, want %d", schedules, rows)
 	}
+
+	extra := "report-extra"
+	after := synth(t, loadTable(t, stacks, table+fmt.Sprintf("  - name: %s\n    appId: 687ef393-f0ad-4c64-ac59-6db967126015\n    schedule: cron(0 6 ? * MON-FRI *)\n", extra)))
+	added := addedResources(t, before, after)
+	if len(added) != 1 || !strings.HasPrefix(added[0], "Schedules"+strings.ReplaceAll(extra, "-", "")) {
+		t.Errorf("one more row added %v, want exactly its schedule", added)
+	}
+}
+
+// addedResources returns the logical IDs of the resources that after adds
+// to before, and fails the test on any resource that changed or went away.
+func addedResources(t *testing.T, before, after *assembly.Assembly) []string {
+	t.Helper()
+	resources := func(asm *assembly.Assembly) map[string]map[string]json.RawMessage {
+		all := map[string]map[string]json.RawMessage{}
+		for _, s := range asm.Stacks {
+			var tmpl struct {
+				Resources map[string]json.RawMessage `json:"Resources"`
+			}
+			if err := json.Unmarshal(s.Template, &tmpl); err != nil {
+				t.Fatal(err)
+			}
+			all[s.Name] = tmpl.Resources
+		}
+		return all
+	}
+	old, now := resources(before), resources(after)
+	var added []string
+	for stack, rs := range now {
+		for id, r := range rs {
+			prev, ok := old[stack][id]
+			switch {
+			case !ok:
+				added = append(added, id)
+			case !reflect.DeepEqual(prev, r):
+				t.Errorf("%s: %s changed", stack, id)
+			}
+		}
+	}
+	for stack, rs := range old {
+		for id := range rs {
+			if _, ok := now[stack][id]; !ok {
+				t.Errorf("%s: %s went away", stack, id)
+			}
+		}
+	}
+	return added
 }

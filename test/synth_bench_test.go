@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/config"
@@ -15,7 +16,10 @@ import (
 // included, against the number of rows, beside the floor: the smallest Go
 // CDK app (floorapp) run the same way. Both run as built binaries with the
 // context the CDK CLI would pass, so the CLI's own start-up is left out of
-// both. x-floor is the ratio to the floor.
+// both. x-floor is the ratio to the floor; peak-RSS-MB is the largest
+// resident set of any process of the synth (the Go app or the Node.js
+// process of the jsii runtime, which the app waits for), the most of any
+// run.
 //
 //	go test ./test -run XXX -bench Synth -benchtime 3x
 func BenchmarkSynth(b *testing.B) {
@@ -34,17 +38,25 @@ func BenchmarkSynth(b *testing.B) {
 		floor = float64(b.Elapsed().Nanoseconds()) / float64(b.N)
 	})
 
-	for _, rows := range []int{1, 100, 1000, 5000} {
+	for _, rows := range []int{1, 100, 1000, 5000, 20000} {
 		path := writeTable(b, rows)
 		b.Run(fmt.Sprintf("rows=%d", rows), func(b *testing.B) {
+			var peakKB int64
 			for b.Loop() {
-				if stderr, err := runApp(b, moduleRoot(b), b.TempDir(), map[string]interface{}{"config": path}); err != nil {
-					b.Fatalf("synth of %d rows: %v\n%s", rows, err, stderr)
+				cmd := appCommand(b, moduleRoot(b), b.TempDir(), map[string]interface{}{"config": path})
+				if out, err := cmd.CombinedOutput(); err != nil {
+					b.Fatalf("synth of %d rows: %v\n%s", rows, err, out)
+				}
+				// Linux reports the largest resident set of the process and
+				// of the children it waited for, in kilobytes.
+				if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+					peakKB = max(peakKB, ru.Maxrss)
 				}
 			}
 			if floor > 0 {
 				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/floor, "x-floor")
 			}
+			b.ReportMetric(float64(peakKB)/1024, "peak-RSS-MB")
 		})
 	}
 }
@@ -58,7 +70,7 @@ func writeTable(b *testing.B, n int) string {
 		names[i] = fmt.Sprintf("report-%05d", i)
 	}
 	stacks := 1
-	for !fits(names, stacks) {
+	for !fits(n, stacks) {
 		stacks++
 	}
 	var s strings.Builder
@@ -73,13 +85,16 @@ func writeTable(b *testing.B, n int) string {
 	return path
 }
 
-// fits reports whether no stack gets more rows than it may hold.
-func fits(names []string, stacks int) bool {
-	count := make([]int, stacks)
-	for _, n := range names {
-		i := config.StackIndex(n, stacks)
-		count[i]++
-		if count[i] > config.MaxSchedulesPerStack {
+// fits reports whether no stack gets more of the benchmark's n rows than it
+// may hold.
+func fits(n, stacks int) bool {
+	rows := make([]config.Reload, n)
+	for i := range rows {
+		rows[i] = config.Reload{Name: fmt.Sprintf("report-%05d", i), AppID: "687ef393-f0ad-4c64-ac59-6db967126015",
+			Schedule: fmt.Sprintf("cron(%d %d ? * MON-FRI *)", i%60, 6+i/60%12), Timezone: "Europe/Stockholm"}
+	}
+	for _, l := range config.StackLoads("bench", rows, stacks) {
+		if l.Fullness() > 1 {
 			return false
 		}
 	}

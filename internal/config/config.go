@@ -70,17 +70,27 @@ type Config struct {
 	// StackIndex), so adding, removing or reordering rows never moves
 	// another row; changing ScheduleStacks does.
 	ScheduleStacks int
+	// ScheduleStacksHighWater is the most schedule stacks the environment
+	// has deployed (default, and at least, ScheduleStacks). The stacks from
+	// ScheduleStacks up to it are synthesized empty, so that a deployment
+	// after lowering scheduleStacks deletes them with their schedules
+	// instead of leaving them deployed and firing.
+	ScheduleStacksHighWater int
 	// LogRetentionDays is the function's log retention in days (default
-	// 90). It must be one of the values CloudWatch Logs accepts.
+	// 90). It is one of the values CloudWatch Logs accepts, or
+	// LogRetentionNever.
 	LogRetentionDays int
 	// ExistingSecretArn, when set, is the complete ARN (with its six
 	// character suffix) of a Secrets Manager secret that already holds the
 	// Qlik credential; no secret is created then.
 	ExistingSecretArn string
 	// KMSKeyArn, when set, is the ARN of the customer-managed KMS key that
-	// encrypts the secret: the created secret uses it, and the function may
-	// decrypt with it through Secrets Manager only.
+	// encrypts the secret, the function's log group, the queues and the
+	// alarm topic; the roles may use it only through the services that
+	// encrypt with it.
 	KMSKeyArn string
+	// VPC, when not nil, places the functions in its subnets.
+	VPC *VPC
 
 	// Reloads holds the rows in file order. File order carries no meaning:
 	// nothing in the templates depends on it.

@@ -40,8 +40,11 @@ func applyDefaults(name, path string, f *rawConfig) *Config {
 		LogRetentionDays:      or(f.logRetentionDays, defaultLogRetentionDays),
 		ExistingSecretArn:     or(f.existingSecretArn, ""),
 		KMSKeyArn:             or(f.kmsKeyArn, ""),
+		VPC:                   or(f.vpc, nil),
 		Reloads:               make([]Reload, 0, len(f.reloads.value)),
 	}
+	// Without a high-water mark, the stacks deployed are the stacks set.
+	cfg.ScheduleStacksHighWater = max(or(f.scheduleStacksHighWater, cfg.ScheduleStacks), cfg.ScheduleStacks)
 	for _, r := range f.reloads.value {
 		row := Reload{
 			Name:                  or(r.name, ""),

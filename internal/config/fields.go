@@ -22,6 +22,8 @@ type rawConfig struct {
 	waitSeconds, scheduleStacks, logRetentionDays    setting[int]
 	concurrency, maxDelayMinutes, historyDays        setting[int]
 	existingSecretArn, kmsKeyArn                     setting[string]
+	scheduleStacksHighWater                          setting[int]
+	vpc                                              setting[*VPC]
 	// reloads.line is the line of the reloads key; value holds the rows.
 	reloads setting[[]rawReload]
 	// line is the line the file's mapping starts on, for missing keys.
@@ -103,13 +105,17 @@ var configRules = []fieldRule[rawConfig]{
 	{"scheduleStacks", func(d *decoder, v value, c *rawConfig) {
 		c.scheduleStacks = check(d, v, d.integer(v), inRange(1, maxScheduleStacks))
 	}},
+	{"scheduleStacksHighWater", func(d *decoder, v value, c *rawConfig) {
+		c.scheduleStacksHighWater = check(d, v, d.integer(v), inRange(1, maxScheduleStacks))
+	}},
 	{"logRetentionDays", func(d *decoder, v value, c *rawConfig) {
-		c.logRetentionDays = check(d, v, d.integer(v), logRetention)
+		c.logRetentionDays = d.logRetentionDays(v)
 	}},
 	{"existingSecretArn", func(d *decoder, v value, c *rawConfig) {
 		c.existingSecretArn = check(d, v, d.text(v), secretARN)
 	}},
 	{"kmsKeyArn", func(d *decoder, v value, c *rawConfig) { c.kmsKeyArn = check(d, v, d.text(v), kmsKeyARN) }},
+	{"vpc", func(d *decoder, v value, c *rawConfig) { c.vpc = d.vpc(v) }},
 	{"reloads", func(d *decoder, v value, c *rawConfig) { c.reloads = d.rows(v) }},
 }
 
@@ -201,6 +207,13 @@ func (d *decoder) decodeFile(body ast.Node, c *rawConfig) {
 			d.add(line, "concurrency", "%s is above reservedConcurrency %d, so Lambda would throttle the start queue's functions; set concurrency: %d or less, or raise reservedConcurrency",
 				what, c.reservedConcurrency.value, c.reservedConcurrency.value)
 		}
+	}
+	// A high-water mark below the stack count would not keep the stacks a
+	// later decrease empties.
+	if c.scheduleStacksHighWater.ok && c.scheduleStacks.ok && c.scheduleStacksHighWater.value < c.scheduleStacks.value {
+		d.add(c.scheduleStacksHighWater.line, "scheduleStacksHighWater",
+			"%d is below scheduleStacks: %d; set it to %d or more, the most schedule stacks this environment has deployed, so that lowering scheduleStacks later deletes the stacks it empties",
+			c.scheduleStacksHighWater.value, c.scheduleStacks.value, c.scheduleStacks.value)
 	}
 	// The function reads the secret, and Secrets Manager uses the key, in
 	// the stack's region.
@@ -439,6 +452,22 @@ func historyDays(n int) (int, string) {
 	return n, ""
 }
 
+// LogRetentionNever is the LogRetentionDays of logs that never expire.
+const LogRetentionNever = 0
+
+// logRetentionDays decodes the retention: a number of days CloudWatch Logs
+// offers, or never.
+func (d *decoder) logRetentionDays(v value) setting[int] {
+	if n, ok := v.node.(*ast.StringNode); ok && n.Value == "never" {
+		return setting[int]{value: LogRetentionNever, line: v.line, ok: true}
+	}
+	if _, ok := v.node.(*ast.StringNode); ok {
+		d.add(v.line, v.field, "expected a number of days or never, got %q", v.node.(*ast.StringNode).Value)
+		return setting[int]{line: v.line}
+	}
+	return check(d, v, d.integer(v), logRetention)
+}
+
 // logRetention accepts a retention CloudWatch Logs offers, naming the
 // nearest ones otherwise.
 func logRetention(n int) (int, string) {
@@ -544,20 +573,15 @@ func (d *decoder) checkRows(raw *rawConfig, cfg *Config) {
 	if raw.scheduleStacks.line != 0 && !raw.scheduleStacks.ok {
 		return
 	}
-	// Rows with a schedule put one in their schedule stack; rows with on
-	// put their rule in the core stack, stack 0; chains put nothing in a
-	// stack.
-	names := make([]string, 0, len(first))
-	events := 0
-	for _, r := range raw.reloads.value {
-		switch {
-		case r.name.ok && r.schedule.line != 0:
-			names = append(names, r.name.value)
-		case r.on.line != 0:
-			events++
+	// Rows without a valid name are left out: their problems are reported
+	// already, and their stack is unknown.
+	rows := make([]Reload, 0, len(first))
+	for i, r := range raw.reloads.value {
+		if r.name.ok {
+			rows = append(rows, cfg.Reloads[i])
 		}
 	}
-	if problem := stackCapacity(names, cfg.ScheduleStacks, events); problem != "" {
+	if problem := stackCapacity(cfg.Name, rows, cfg.ScheduleStacks); problem != "" {
 		d.add(raw.reloads.line, "reloads", "%s", problem)
 	}
 }

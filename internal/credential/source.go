@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -283,6 +284,10 @@ func (s *Source) readError(err error) error {
 	var invalid *types.InvalidRequestException
 	var api smithy.APIError
 	switch {
+	case errors.As(err, &notFound) && strings.Contains(notFound.ErrorMessage(), "secret value"):
+		// "can't find the specified secret value for staging label:
+		// AWSCURRENT": the secret exists and has never been given a value.
+		e.Reason = ReasonEmpty
 	case errors.As(err, &notFound):
 		e.Reason = ReasonNotFound
 	case errors.As(err, &decrypt):

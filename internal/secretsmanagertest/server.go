@@ -29,6 +29,7 @@ type Server struct {
 	srv     *httptest.Server
 	mu      sync.Mutex
 	secrets map[string]string
+	empty   map[string]bool
 	denied  map[string]bool
 	reads   int
 }
@@ -36,7 +37,7 @@ type Server struct {
 // New starts a fake Secrets Manager and stops it when the test ends.
 func New(tb testing.TB) *Server {
 	tb.Helper()
-	s := &Server{secrets: map[string]string{}, denied: map[string]bool{}}
+	s := &Server{secrets: map[string]string{}, empty: map[string]bool{}, denied: map[string]bool{}}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	s.URL = s.srv.URL
 	tb.Cleanup(s.srv.Close)
@@ -53,6 +54,16 @@ func (s *Server) Put(name, value string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.secrets[name] = value
+}
+
+// Create adds the secret called name with no value, as CloudFormation
+// creates a secret whose template sets neither SecretString nor
+// GenerateSecretString: reads fail with ResourceNotFoundException until a
+// value is put.
+func (s *Server) Create(name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.empty[name] = true
 }
 
 // Deny makes reads of the secret called name fail with
@@ -101,12 +112,17 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.reads++
 	value, ok := s.secrets[name]
+	empty := s.empty[name]
 	denied := s.denied[name]
 	s.mu.Unlock()
 	switch {
 	case denied:
 		writeError(w, http.StatusBadRequest, "AccessDeniedException",
 			"User: arn:aws:sts::"+Account+":assumed-role/reload/fn is not authorized to perform: secretsmanager:GetSecretValue")
+		return
+	case !ok && empty:
+		// The service's answer for a secret that has no AWSCURRENT version.
+		writeError(w, http.StatusBadRequest, "ResourceNotFoundException", "Secrets Manager can't find the specified secret value for staging label: AWSCURRENT")
 		return
 	case !ok:
 		writeError(w, http.StatusBadRequest, "ResourceNotFoundException", "Secrets Manager can't find the specified secret.")

@@ -69,6 +69,7 @@ func Write(w io.Writer, cfg *config.Config, asm *assembly.Assembly, now time.Tim
 	if rules != len(events) {
 		return fmt.Errorf("%s holds %d event rules but %s has %d rows with on; synthesize again", asm.Dir, rules, cfg.Path, len(events))
 	}
+	writeCapacity(w, cfg)
 	if len(cfg.Reloads) == 0 {
 		return nil
 	}
@@ -236,4 +237,30 @@ func busiest(counts map[int64]int) (time.Time, int) {
 		}
 	}
 	return time.Unix(best, 0).UTC(), n
+}
+
+// writeCapacity warns when a schedule stack is above 80% of its capacity
+// (schedules or template size), naming the scheduleStacks that keeps every
+// stack at most 80% full and how many rows that change moves.
+func writeCapacity(w io.Writer, cfg *config.Config) {
+	var full []config.StackLoad
+	for _, l := range config.StackLoads(cfg.Name, cfg.Reloads, cfg.ScheduleStacks) {
+		if l.Fullness() > 0.8 {
+			full = append(full, l)
+		}
+	}
+	if len(full) == 0 {
+		return
+	}
+	for _, l := range full {
+		fmt.Fprintf(w, "  Warning: stack %d is %.0f%% full (%d of %d schedules, %d of %d KB of template).\n",
+			l.Index, 100*l.Fullness(), l.Schedules, config.MaxSchedulesPerStack, l.Bytes/1000, config.MaxScheduleBytesPerStack/1000)
+	}
+	n := config.RoomyStackCount(cfg.Name, cfg.Reloads)
+	if n == 0 {
+		fmt.Fprintf(w, "  Even the most stacks allowed fill above 80%%: split the table into several environments.\n")
+		return
+	}
+	fmt.Fprintf(w, "  Set scheduleStacks: %d to keep every stack under 80%%; that moves %d of %d rows to other stacks, each schedule replaced once.\n",
+		n, config.MovedRows(cfg.Reloads, cfg.ScheduleStacks, n), len(cfg.Reloads))
 }

@@ -197,3 +197,38 @@ func fakeAssemblyWithRules(t *testing.T, n, rules int) *assembly.Assembly {
 	}
 	return asm
 }
+
+// TestCapacityWarning: a stack above 80% of its capacity is named, with the
+// stack count that keeps every stack under 80% and the rows that change
+// moves; a roomy table prints nothing.
+func TestCapacityWarning(t *testing.T) {
+	rows := func(n int) []config.Reload {
+		var rs []config.Reload
+		for i := range n {
+			rs = append(rs, config.Reload{Name: fmt.Sprintf("report-%04d", i), AppID: "687ef393-f0ad-4c64-ac59-6db967126015", Schedule: "rate(1 day)", Timezone: "UTC"})
+		}
+		return rs
+	}
+	tests := []struct {
+		name   string
+		rows   int
+		stacks int
+		want   string
+	}{
+		{name: "roomy", rows: 300, stacks: 1},
+		{
+			name: "one stack nearly full", rows: 400, stacks: 1,
+			want: "  Warning: stack 0 is 89% full (400 of 450 schedules, 594 of 740 KB of template).\n" +
+				"  Set scheduleStacks: 2 to keep every stack under 80%; that moves 184 of 400 rows to other stacks, each schedule replaced once.\n",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got bytes.Buffer
+			writeCapacity(&got, &config.Config{Name: "demo", ScheduleStacks: tt.stacks, Reloads: rows(tt.rows)})
+			if diff := cmp.Diff(got.String(), tt.want); diff != "" {
+				t.Errorf("warning (-got +want):\n%s", diff)
+			}
+		})
+	}
+}
