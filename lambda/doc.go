@@ -18,7 +18,10 @@
 //
 // A payload whose Records come from aws:sqs is a batch of the start
 // queue's event source mapping. Each message is a row's event plus its
-// row, scheduledTime and, when the row sets one, maxDelayMinutes. The
+// row, scheduledTime and, when the row sets one, maxDelayMinutes; an event
+// rule adds the row's debounceMinutes (the run is then scheduledTime
+// floored to that window), and a chain adds dueAt (the run's lateness
+// counts from it rather than from its upstream's scheduledTime). The
 // answer lists the messages that must come back (ReportBatchItemFailures):
 // those put back for a rate limit, a transient failure or a credential
 // failure, each with ChangeMessageVisibility set to its delay. Runs later
