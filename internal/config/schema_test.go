@@ -140,6 +140,9 @@ func TestSchemaAgreesWithLoader(t *testing.T) {
 			{"name maxLength", number(row["name"].(map[string]any)["maxLength"]), maxRowNameLength},
 			{"description maxLength", number(row["description"].(map[string]any)["maxLength"]), maxDescriptionLength},
 			{"variables maxProperties", number(row["variables"].(map[string]any)["maxProperties"]), maxVariables},
+			{"debounceMinutes default", number(row["debounceMinutes"].(map[string]any)["default"]), defaultDebounceMinutes},
+			{"debounceMinutes maximum", number(row["debounceMinutes"].(map[string]any)["maximum"]), maxDebounceMinutes},
+			{"s3 prefix maxLength", number(object(t, row, "on", "properties", "s3", "properties", "prefix")["maxLength"]), maxS3KeyLength},
 		}
 		for _, c := range checks {
 			if c.got != c.want {
