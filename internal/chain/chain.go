@@ -180,6 +180,9 @@ func NewStarter(cfg Config) (*Starter, error) {
 // Graph returns the chains the Starter follows.
 func (s *Starter) Graph() *Graph { return s.cfg.Graph }
 
+// HeldBack names the rows a failure of row holds back (see Graph.HeldBack).
+func (s *Starter) HeldBack(row string) []string { return s.cfg.Graph.HeldBack(row) }
+
 // Succeeded records that the run of row scheduled at t SUCCEEDED and
 // starts each row after it whose upstreams have now all SUCCEEDED since its
 // last start, with the latest upstream run's time as its scheduledTime. It
