@@ -238,7 +238,11 @@ func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 	return 0, true
 }
 
-func redact(s string, secrets []string) string {
+func redact(s string, secrets []string) string { return Redact(s, secrets...) }
+
+// Redact returns s with every occurrence of each secret replaced by
+// [redacted]; empty secrets are skipped.
+func Redact(s string, secrets ...string) string {
 	for _, secret := range secrets {
 		if secret != "" {
 			s = strings.ReplaceAll(s, secret, "[redacted]")

@@ -104,6 +104,7 @@ type Tenant struct {
 	queue      map[string][]Fault
 	persistent map[string]Fault
 	counts     map[string]int
+	times      map[string][]time.Time
 	created    []qlik.ReloadRequest
 	tokenCalls int
 	seq        int
@@ -128,6 +129,9 @@ type reload struct {
 	weight   int
 	timeline []Phase
 	typ      string
+	// log is the script log shown once the reload ended; empty means
+	// a short default.
+	log string
 }
 
 // New starts a fake tenant and stops it when the test ends. It accepts no
@@ -146,6 +150,7 @@ func New(tb testing.TB, opts ...Option) *Tenant {
 		queue:      map[string][]Fault{},
 		persistent: map[string]Fault{},
 		counts:     map[string]int{},
+		times:      map[string][]time.Time{},
 	}
 	for _, opt := range opts {
 		opt(t)
@@ -310,6 +315,7 @@ func (t *Tenant) route(name string, h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		t.mu.Lock()
 		t.counts[name]++
+		t.times[name] = append(t.times[name], t.now())
 		if wait, ok := t.admitLocked(name); !ok {
 			t.mu.Unlock()
 			writeRateLimited(w, wait)
@@ -567,8 +573,16 @@ func (t *Tenant) renderLocked(r *reload) qlik.Reload {
 		out.StartTime = qlik.Timestamp{Time: r.created.Add(r.timeline[0].For).Truncate(time.Millisecond)}
 	}
 	if out.Status.Final() {
-		out.EndTime = qlik.Timestamp{Time: now.Truncate(time.Millisecond)}
+		// A reload ends when its timeline reaches the last phase.
+		end := r.created
+		for _, p := range r.timeline[:len(r.timeline)-1] {
+			end = end.Add(p.For)
+		}
+		out.EndTime = qlik.Timestamp{Time: end.Truncate(time.Millisecond)}
 		out.Log = "ReloadID: " + r.id + "\nStarted loading\n"
+		if r.log != "" {
+			out.Log = r.log
+		}
 	}
 	if out.Status == qlik.StatusFailed {
 		out.ErrorCode = "EngineConnectionError"
