@@ -597,6 +597,7 @@ func (r Run) item() map[string]types.AttributeValue {
 	it[AttrStatus] = str(r.Status)
 	it[AttrClaimedAt] = str(formatTime(r.ClaimedAt))
 	it[AttrExpiresAt] = num(r.ExpiresAt.Unix())
+	it[AttrRunDay] = str(runDay(r.ScheduledTime))
 	if r.Row != "" {
 		it[AttrRow] = str(r.Row)
 	}
