@@ -21,20 +21,31 @@ type AlarmsProps struct {
 	Environment string
 	// Function is the reload function to watch.
 	Function awslambda.IFunction
-	// DeadLetterQueue is the queue whose messages mean lost reloads.
+	// DeadLetterQueue is the queue whose messages mean runs not started.
 	DeadLetterQueue awssqs.IQueue
+	// StartQueue is the queue whose oldest message says how late the
+	// runs are.
+	StartQueue awssqs.IQueue
 	// Email, when set, is subscribed to the alarm topic.
 	Email string
 }
 
 // Alarms notifies an SNS topic when reloads fail to start: the function
-// fails, events land in the dead-letter queue, or the function is throttled
-// for a quarter of an hour.
+// fails, runs land in the dead-letter queue, the start queue's backlog
+// makes runs late, or the function is throttled for a quarter of an hour.
 type Alarms struct {
 	constructs.Construct
 	// Topic receives every alarm and OK notification.
 	Topic awssns.Topic
 }
+
+// startQueueBacklogMinutes is the age of the start queue's oldest message
+// that raises the backlog alarm. A burst of 500 runs due in one minute
+// drains in about ten minutes at Qlik's 50 starts a minute (the first 250
+// pass at once); a run still waiting after a quarter of an hour means more
+// than a burst that the limit explains, while the default lateness bound of
+// an hour leaves time to act before runs are dead-lettered as TooLate.
+const startQueueBacklogMinutes = 15
 
 // NewAlarms builds the topic, its optional email subscription and the
 // alarms.
@@ -66,11 +77,11 @@ func NewAlarms(scope constructs.Construct, id string, props *AlarmsProps) *Alarm
 
 	action := awscloudwatchactions.NewSnsAction(topic)
 	period := awscdk.Duration_Minutes(jsii.Number(5))
-	add := func(id, description string, metric awscloudwatch.IMetric, periods int) {
+	add := func(id, description string, metric awscloudwatch.IMetric, threshold float64, periods int) {
 		alarm := awscloudwatch.NewAlarm(c, jsii.String(id), &awscloudwatch.AlarmProps{
 			AlarmDescription:   jsii.String(fmt.Sprintf("[%s] %s", props.Environment, description)),
 			Metric:             metric,
-			Threshold:          jsii.Number(1),
+			Threshold:          jsii.Number(threshold),
 			EvaluationPeriods:  jsii.Number(periods),
 			DatapointsToAlarm:  jsii.Number(periods),
 			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
@@ -80,18 +91,21 @@ func NewAlarms(scope constructs.Construct, id string, props *AlarmsProps) *Alarm
 		alarm.AddOkAction(action)
 	}
 	sum := &awscloudwatch.MetricOptions{Period: period, Statistic: jsii.String("Sum")}
+	maximum := &awscloudwatch.MetricOptions{Period: period, Statistic: jsii.String("Maximum")}
 	add("FunctionErrors",
-		"A scheduled Qlik reload could not be started; Lambda retries it twice. Read the function's log for the cause and fix.",
-		props.Function.MetricErrors(sum), 1)
+		"The reload function failed a whole batch of the start queue or a direct invocation; the queue redelivers the runs. Read the function's log for the cause and fix.",
+		props.Function.MetricErrors(sum), 1, 1)
 	add("DeadLetterMessages",
-		"Scheduled Qlik reloads were given up and are in the dead-letter queue. Fix the cause, then redrive them (see the README).",
-		props.DeadLetterQueue.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{Period: period, Statistic: jsii.String("Maximum")}), 1)
-	// Throttled asynchronous events wait in Lambda's queue and are retried,
-	// so a short burst (expected with reservedConcurrency) is no alarm;
-	// throttling for three periods in a row is.
+		"Scheduled Qlik reloads were not started and are in the dead-letter queue (too late, undeliverable, or a cause a person must fix). Fix the cause, then redrive them with the RedriveCommand output.",
+		props.DeadLetterQueue.MetricApproximateNumberOfMessagesVisible(maximum), 1, 1)
+	add("StartQueueBacklog",
+		fmt.Sprintf("A scheduled run has waited in the start queue for more than %d minutes: reloads are starting late. Qlik's rate limit, a raised concurrency or a failing function can cause it; read the function's log.", startQueueBacklogMinutes),
+		props.StartQueue.MetricApproximateAgeOfOldestMessage(maximum), startQueueBacklogMinutes*60, 1)
+	// Throttled runs wait in the start queue and are retried, so a short
+	// burst is no alarm; throttling for three periods in a row is.
 	add("FunctionThrottled",
-		"The reload function has been throttled for 15 minutes; scheduled reloads are waiting and may expire into the dead-letter queue. Raise reservedConcurrency or spread the schedules.",
-		props.Function.MetricThrottles(sum), 3)
+		"The reload function has been throttled for 15 minutes; scheduled runs are waiting in the start queue and may become too late. Raise reservedConcurrency or the account's concurrency, or lower concurrency.",
+		props.Function.MetricThrottles(sum), 1, 3)
 
 	return &Alarms{Construct: c, Topic: topic}
 }

@@ -30,30 +30,37 @@ type CoreProps struct {
 // other schedule stacks.
 type Core struct {
 	awscdk.Stack
-	// Target is what the schedules invoke, for every schedule stack.
+	// Target is where the core stack's own schedules send their runs.
 	Target ScheduleTarget
 }
 
-// NewCore builds the credential secret, the reload function, the dead-letter
-// queue, the alarms, Scheduler's role and the schedule group.
+// NewCore builds the credential secret, the start queue, the run ledger,
+// the reload function, the dead-letter queue, the alarms, Scheduler's role
+// and the schedule group.
 func NewCore(scope constructs.Construct, id string, props *CoreProps) *Core {
 	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
 	cfg := props.Config
+	names := newSharedNames(cfg.Name)
 
-	// One queue serves both kinds of failure: events Scheduler could not
-	// deliver and events the function failed on after its retries. 14 days
-	// is SQS's longest retention, time enough to fix and redrive.
-	dlq := awssqs.NewQueue(stack, jsii.String("DeadLetterQueue"), &awssqs.QueueProps{
+	// One queue serves every kind of failure: runs Scheduler could not
+	// deliver, runs the function dead-lettered (too late, or a cause only
+	// a person can fix), runs the start queue's redrive policy gave up on,
+	// and failed direct asynchronous invocations. 14 days is SQS's longest
+	// retention, time enough to fix and redrive.
+	dlq := awssqs.NewQueue(stack, jsii.String(deadLetterQueueID), &awssqs.QueueProps{
+		QueueName:       jsii.String(names.DeadLetterQueue),
 		Encryption:      awssqs.QueueEncryption_SQS_MANAGED,
 		EnforceSSL:      jsii.Bool(true),
-		RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)),
+		RetentionPeriod: awscdk.Duration_Days(jsii.Number(queueRetentionDays)),
 	})
 	cdknag.NagSuppressions_AddResourceSuppressions(dlq, &[]*cdknag.NagPackSuppression{{
 		Id:     jsii.String("AwsSolutions-SQS3"),
-		Reason: jsii.String("This queue is the dead-letter queue of the schedules and of the function's asynchronous invocations."),
+		Reason: jsii.String("This queue is the dead-letter queue of the schedules, of the start queue and of the function's asynchronous invocations."),
 	}}, jsii.Bool(false))
 
 	secret, key := credentialSecret(stack, cfg)
+	queue := newStartQueue(stack, names.StartQueue, key, dlq)
+	ledger := newLedger(stack, key)
 
 	fn := NewReloadFunction(stack, "Reload", &ReloadFunctionProps{
 		ModuleDir:           props.ModuleDir,
@@ -65,41 +72,54 @@ func NewCore(scope constructs.Construct, id string, props *CoreProps) *Core {
 		LogRetentionDays:    cfg.LogRetentionDays,
 		ReservedConcurrency: cfg.ReservedConcurrency,
 		WaitSeconds:         cfg.WaitSeconds,
+		StartQueue:          queue,
+		Ledger:              ledger,
+		DataKey:             key,
+		Concurrency:         cfg.Concurrency,
+		MaxDelayMinutes:     cfg.MaxDelayMinutes,
+		HistoryDays:         cfg.HistoryDays,
 	})
 
 	alarms := NewAlarms(stack, "Alarms", &AlarmsProps{
 		Environment:     cfg.Name,
 		Function:        fn.Function,
 		DeadLetterQueue: dlq,
+		StartQueue:      queue,
 		Email:           cfg.AlarmEmail,
 	})
 
-	group := awsscheduler.NewCfnScheduleGroup(stack, jsii.String("ScheduleGroup"), &awsscheduler.CfnScheduleGroupProps{})
+	group := awsscheduler.NewCfnScheduleGroup(stack, jsii.String(scheduleGroupID), &awsscheduler.CfnScheduleGroupProps{
+		Name: jsii.String(names.ScheduleGroup),
+	})
 
 	// Scheduler may assume this role only for schedules of this group.
-	schedulerRole := awsiam.NewRole(stack, jsii.String("SchedulerRole"), &awsiam.RoleProps{
-		Description: jsii.String("EventBridge Scheduler: invokes the reload function and sends undeliverable events to its dead-letter queue"),
+	statements := []awsiam.PolicyStatement{
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("SendToStartQueue"),
+			Actions:   jsii.Strings("sqs:SendMessage"),
+			Resources: jsii.Strings(*queue.QueueArn()),
+		}),
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("SendUndeliverableEvents"),
+			Actions:   jsii.Strings("sqs:SendMessage"),
+			Resources: jsii.Strings(*dlq.QueueArn()),
+		}),
+	}
+	if key != nil {
+		// A producer of a queue under a customer-managed key needs both.
+		statements = append(statements, viaService("EncryptForStartQueue", key, "sqs", "kms:GenerateDataKey", "kms:Decrypt"))
+	}
+	schedulerRole := awsiam.NewRole(stack, jsii.String(schedulerRoleID), &awsiam.RoleProps{
+		RoleName:    awscdk.Fn_Sub(jsii.String(names.SchedulerRole), nil),
+		Description: jsii.String("EventBridge Scheduler: sends scheduled runs to the start queue and undeliverable ones to the dead-letter queue"),
 		AssumedBy:   sameAccountService("scheduler.amazonaws.com", group.AttrArn()),
 		InlinePolicies: &map[string]awsiam.PolicyDocument{
-			"InvokeReloadFunction": awsiam.NewPolicyDocument(&awsiam.PolicyDocumentProps{
-				Statements: &[]awsiam.PolicyStatement{
-					awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-						Sid:       jsii.String("InvokeReloadFunction"),
-						Actions:   jsii.Strings("lambda:InvokeFunction"),
-						Resources: jsii.Strings(*fn.Function.FunctionArn()),
-					}),
-					awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-						Sid:       jsii.String("SendUndeliverableEvents"),
-						Actions:   jsii.Strings("sqs:SendMessage"),
-						Resources: jsii.Strings(*dlq.QueueArn()),
-					}),
-				},
-			}),
+			"SendScheduledRuns": awsiam.NewPolicyDocument(&awsiam.PolicyDocumentProps{Statements: &statements}),
 		},
 	})
 
 	target := ScheduleTarget{
-		FunctionArn:        fn.Function.FunctionArn(),
+		QueueArn:           queue.QueueArn(),
 		RoleArn:            schedulerRole.RoleArn(),
 		DeadLetterQueueArn: dlq.QueueArn(),
 		GroupName:          group.Ref(),
@@ -123,15 +143,24 @@ func NewCore(scope constructs.Construct, id string, props *CoreProps) *Core {
 			"aws lambda invoke --region ", *awscdk.Aws_REGION(),
 			" --function-name ", *fn.Function.FunctionName(),
 			` --cli-binary-format raw-in-base64-out --payload '{"appId":"YOUR-APP-ID"}' /dev/stdout`)))
-	// The other schedule stacks read these four outputs (see
-	// importedTarget); their names must not change.
-	output(stack, outputFunctionArn, "The reload function's ARN, which every schedule invokes", target.FunctionArn)
-	output(stack, outputSchedulerRoleArn, "The role EventBridge Scheduler invokes the function with", target.RoleArn)
-	output(stack, outputDeadLetterQueueArn, "The dead-letter queue of the schedules and the function", target.DeadLetterQueueArn)
-	output(stack, outputScheduleGroupName, "The schedule group holding this environment's schedules", target.GroupName)
+	// Without --destination-arn, SQS returns each message to the queue it
+	// came from, and the runs Scheduler dead-lettered came from none.
+	output(stack, "RedriveCommand",
+		"Moves every run in the dead-letter queue back to the start queue, once its cause is fixed",
+		awscdk.Fn_Join(jsii.String(""), jsii.Strings(
+			"aws sqs start-message-move-task --source-arn ", *dlq.QueueArn(),
+			" --destination-arn ", *queue.QueueArn(),
+			" --region ", *awscdk.Aws_REGION())))
+	output(stack, "FunctionArn", "The reload function's ARN", fn.Function.FunctionArn())
 	output(stack, "FunctionName", "The reload function", fn.Function.FunctionName())
+	output(stack, "SchedulerRoleArn", "The role EventBridge Scheduler sends runs to the start queue with", target.RoleArn)
+	output(stack, "ScheduleGroupName", "The schedule group holding this environment's schedules", target.GroupName)
+	output(stack, "StartQueueArn", "The queue every schedule sends its runs to", queue.QueueArn())
+	output(stack, "StartQueueUrl", "The queue every schedule sends its runs to", queue.QueueUrl())
+	output(stack, "LedgerTableName", "The run ledger: one item per run, keyed by row and scheduled time", ledger.TableName())
 	output(stack, "LogGroupName", "The reload function's JSON logs", fn.LogGroup.LogGroupName())
-	output(stack, "DeadLetterQueueUrl", "Events that could not start a reload after all retries", dlq.QueueUrl())
+	output(stack, "DeadLetterQueueArn", "Runs that were not started: too late, undeliverable, or failed for a cause a person must fix", target.DeadLetterQueueArn)
+	output(stack, "DeadLetterQueueUrl", "Runs that were not started: too late, undeliverable, or failed for a cause a person must fix", dlq.QueueUrl())
 	output(stack, "AlarmTopicArn", "The SNS topic the alarms notify", alarms.Topic.TopicArn())
 	output(stack, "CredentialSecretArn", "The secret holding the Qlik credential", secret.SecretArn())
 

@@ -76,13 +76,13 @@ func NewEnvironment(scope constructs.Construct, cfg *config.Config, props Props)
 	NewSchedules(core.Stack, "Schedules", &SchedulesProps{Target: core.Target, Rows: rows[0]})
 
 	env := &Environment{Core: core}
-	imported := importedTarget(StackName(cfg.Name, 0))
+	imported := namedTarget(cfg.Name)
 	for i := 1; i < cfg.ScheduleStacks; i++ {
 		sp := stackProps(i)
 		stack := awscdk.NewStack(scope, jsii.String(StackName(cfg.Name, i)), &sp)
-		// Deploy after the core stack, whose outputs the schedules read, and
+		// Deploy after the core stack, whose queue and role the schedules use, and
 		// destroy before it.
-		stack.AddDependency(core.Stack, jsii.String("its schedules invoke the core stack's function"))
+		stack.AddDependency(core.Stack, jsii.String("its schedules send to the core stack's start queue"))
 		if len(rows[i]) > 0 {
 			NewSchedules(stack, "Schedules", &SchedulesProps{Target: imported, Rows: rows[i]})
 		} else {

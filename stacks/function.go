@@ -2,8 +2,10 @@ package stacks
 
 import (
 	"fmt"
+	"strconv"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
@@ -57,10 +59,26 @@ type ReloadFunctionProps struct {
 	// WaitSeconds is how long the function watches a new reload leave
 	// Qlik's queue.
 	WaitSeconds int
+
+	// StartQueue holds the scheduled runs the function starts, read
+	// through an event source mapping.
+	StartQueue awssqs.IQueue
+	// Ledger is the run ledger table.
+	Ledger awsdynamodb.ITable
+	// DataKey, when not nil, is the customer-managed key that encrypts the
+	// start queue and the ledger.
+	DataKey awskms.IKey
+	// Concurrency is how many functions read the start queue at once.
+	Concurrency int
+	// MaxDelayMinutes is the file's lateness bound, for rows that set none.
+	MaxDelayMinutes int
+	// HistoryDays is how long the ledger keeps a run.
+	HistoryDays int
 }
 
-// ReloadFunction is the reload Lambda with its own role, log group and
-// asynchronous invocation settings.
+// ReloadFunction is the reload Lambda with its own role, log group,
+// asynchronous invocation settings and the event source mapping that feeds
+// it the start queue.
 type ReloadFunction struct {
 	constructs.Construct
 	// Function is the reload function.
@@ -72,8 +90,9 @@ type ReloadFunction struct {
 }
 
 // NewReloadFunction builds the function with a role that may read its one
-// secret, write to its own log group and send failed events to its
-// dead-letter queue, and nothing else.
+// secret, write to its own log group, consume the start queue, send failed
+// runs to the dead-letter queue and record runs in the ledger, and nothing
+// else.
 func NewReloadFunction(scope constructs.Construct, id string, props *ReloadFunctionProps) *ReloadFunction {
 	c := constructs.NewConstruct(scope, jsii.String(id))
 
@@ -96,31 +115,46 @@ func NewReloadFunction(scope constructs.Construct, id string, props *ReloadFunct
 			Resources: jsii.Strings(*logGroup.LogGroupArn()),
 		}),
 		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			// Lambda sends a failed asynchronous event to the on-failure
-			// destination with the function's own role.
+			// The function sends runs that are too late or cannot succeed
+			// to the dead-letter queue itself, and Lambda sends a failed
+			// direct asynchronous invocation there with the function's role.
 			Sid:       jsii.String("SendFailedEvents"),
 			Actions:   jsii.Strings("sqs:SendMessage"),
 			Resources: jsii.Strings(*props.DeadLetterQueue.QueueArn()),
 		}),
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			// The event source mapping receives, deletes and reads the
+			// queue's attributes with the function's role; the function puts
+			// rate-limited runs back with ChangeMessageVisibility.
+			Sid: jsii.String("ConsumeStartQueue"),
+			Actions: jsii.Strings("sqs:ReceiveMessage", "sqs:DeleteMessage",
+				"sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"),
+			Resources: jsii.Strings(*props.StartQueue.QueueArn()),
+		}),
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			// The item-level actions the ledger uses, on the table only:
+			// no index, no Query, no Scan.
+			Sid:       jsii.String("RecordRuns"),
+			Actions:   jsii.Strings("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"),
+			Resources: jsii.Strings(*props.Ledger.TableArn()),
+		}),
 	}
 	if props.SecretKey != nil {
-		statements = append(statements, awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Sid:       jsii.String("DecryptQlikCredential"),
-			Actions:   jsii.Strings("kms:Decrypt"),
-			Resources: jsii.Strings(*props.SecretKey.KeyArn()),
-			Conditions: &map[string]interface{}{
-				"StringEquals": map[string]interface{}{
-					"kms:ViaService": "secretsmanager." + *awscdk.Aws_REGION() + ".amazonaws.com",
-				},
-			},
-		}))
+		statements = append(statements, viaService("DecryptQlikCredential", props.SecretKey, "secretsmanager", "kms:Decrypt"))
+	}
+	if props.DataKey != nil {
+		statements = append(statements,
+			viaService("ReadStartQueueKey", props.DataKey, "sqs", "kms:Decrypt"),
+			viaService("UseLedgerKey", props.DataKey, "dynamodb",
+				"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"),
+		)
 	}
 
 	// The role is written out rather than left to the function so that no
 	// AWS managed policy is attached: AWSLambdaBasicExecutionRole grants
 	// logs on every log group in the account.
 	role := awsiam.NewRole(c, jsii.String("Role"), &awsiam.RoleProps{
-		Description: jsii.String("Reload function: reads the Qlik credential, writes its own logs, sends failed events to its dead-letter queue"),
+		Description: jsii.String("Reload function: reads the Qlik credential, writes its own logs, consumes the start queue, records runs, sends failed runs to the dead-letter queue"),
 		AssumedBy:   sameAccountService("lambda.amazonaws.com", nil),
 		InlinePolicies: &map[string]awsiam.PolicyDocument{
 			"ReloadFunction": awsiam.NewPolicyDocument(&awsiam.PolicyDocumentProps{Statements: &statements}),
@@ -141,9 +175,14 @@ func NewReloadFunction(scope constructs.Construct, id string, props *ReloadFunct
 		MemorySize:   jsii.Number(functionMemoryMB),
 		Timeout:      awscdk.Duration_Seconds(jsii.Number(functionTimeoutSeconds)),
 		Environment: &map[string]*string{
-			"QLIK_TENANT_URL":        jsii.String(props.TenantURL),
-			"QLIK_API_KEY_SECRET_ID": props.Secret.SecretArn(),
-			"QLIK_WAIT_TIMEOUT":      jsii.String(fmt.Sprintf("%ds", props.WaitSeconds)),
+			"QLIK_TENANT_URL":            jsii.String(props.TenantURL),
+			"QLIK_API_KEY_SECRET_ID":     props.Secret.SecretArn(),
+			"QLIK_WAIT_TIMEOUT":          jsii.String(fmt.Sprintf("%ds", props.WaitSeconds)),
+			"QLIK_LEDGER_TABLE":          props.Ledger.TableName(),
+			"QLIK_START_QUEUE_URL":       props.StartQueue.QueueUrl(),
+			"QLIK_DEAD_LETTER_QUEUE_URL": props.DeadLetterQueue.QueueUrl(),
+			"QLIK_MAX_DELAY_MINUTES":     jsii.String(strconv.Itoa(props.MaxDelayMinutes)),
+			"QLIK_HISTORY_DAYS":          jsii.String(strconv.Itoa(props.HistoryDays)),
 		},
 		LogGroup:                     logGroup,
 		LoggingFormat:                awslambda.LoggingFormat_JSON,
@@ -165,7 +204,43 @@ func NewReloadFunction(scope constructs.Construct, id string, props *ReloadFunct
 		},
 	})
 
+	// The L1 mapping keeps the queue grant in the inline policy above: the
+	// L2 event source would add it as a separate policy, with
+	// sqs:GetQueueUrl, which Lambda does not need. One record's failure
+	// comes back alone (ReportBatchItemFailures), and MaximumConcurrency
+	// caps how many functions the queue runs, so a burst waits in the queue
+	// rather than in throttled invocations.
+	awslambda.NewCfnEventSourceMapping(c, jsii.String("StartQueueMapping"), &awslambda.CfnEventSourceMappingProps{
+		FunctionName:          fn.FunctionName(),
+		EventSourceArn:        props.StartQueue.QueueArn(),
+		BatchSize:             jsii.Number(startQueueBatchSize),
+		FunctionResponseTypes: jsii.Strings("ReportBatchItemFailures"),
+		ScalingConfig: &awslambda.CfnEventSourceMapping_ScalingConfigProperty{
+			MaximumConcurrency: jsii.Number(props.Concurrency),
+		},
+	})
+
 	return &ReloadFunction{Construct: c, Function: fn, Role: role, LogGroup: logGroup}
+}
+
+// startQueueBatchSize is how many runs one invocation receives: enough to
+// share a warm function's token and connections, few enough that a batch
+// ends well inside the function's timeout.
+const startQueueBatchSize = 10
+
+// viaService allows actions on key only when the named service of this
+// region uses it on the role's behalf.
+func viaService(sid string, key awskms.IKey, service string, actions ...string) awsiam.PolicyStatement {
+	return awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String(sid),
+		Actions:   jsii.Strings(actions...),
+		Resources: jsii.Strings(*key.KeyArn()),
+		Conditions: &map[string]interface{}{
+			"StringEquals": map[string]interface{}{
+				"kms:ViaService": service + "." + *awscdk.Aws_REGION() + ".amazonaws.com",
+			},
+		},
+	})
 }
 
 // sameAccountService is a service principal that may assume a role only on

@@ -3,7 +3,6 @@ package stacks
 import (
 	"sort"
 
-	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsscheduler"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -11,57 +10,28 @@ import (
 	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/config"
 )
 
-// Scheduler's own retry policy covers failures to invoke the function (a
-// throttled Invoke API, a missing permission), not failures of the reload:
-// those are the function's asynchronous retries. An hour matches the
-// function's maximum event age, so a reload is never more than an hour late
-// without landing in the dead-letter queue.
+// Scheduler's own retry policy covers failures to deliver a run to the
+// start queue (a throttled SendMessage, a missing permission), not failures
+// of the reload: those are the queue's redeliveries. An hour matches the
+// default lateness bound: a run Scheduler could not deliver within it lands
+// in the dead-letter queue.
 const (
 	scheduleRetryAttempts     = 10
 	scheduleMaxEventAgeSecond = 3600
 )
 
-// ScheduleTarget is what every schedule of an environment invokes: tokens
-// of the core stack's resources there, and reads of its outputs elsewhere.
+// ScheduleTarget is where every schedule of an environment sends its runs:
+// tokens of the core stack's resources there, and ARNs built from their
+// names elsewhere (see namedTarget).
 type ScheduleTarget struct {
-	// FunctionArn is the reload function's ARN.
-	FunctionArn *string
-	// RoleArn is the role Scheduler assumes to invoke the function.
+	// QueueArn is the start queue's ARN.
+	QueueArn *string
+	// RoleArn is the role Scheduler assumes to send to the queue.
 	RoleArn *string
-	// DeadLetterQueueArn receives events Scheduler could not deliver.
+	// DeadLetterQueueArn receives runs Scheduler could not deliver.
 	DeadLetterQueueArn *string
 	// GroupName is the environment's schedule group.
 	GroupName *string
-}
-
-// The core stack's outputs that importedTarget reads.
-const (
-	outputFunctionArn        = "FunctionArn"
-	outputSchedulerRoleArn   = "SchedulerRoleArn"
-	outputDeadLetterQueueArn = "DeadLetterQueueArn"
-	outputScheduleGroupName  = "ScheduleGroupName"
-)
-
-// importedTarget is the target as another stack of the same account and
-// region sees it: Fn::GetStackOutput reads of the core stack's outputs.
-//
-// Reading named outputs, rather than letting the CDK turn the core stack's
-// tokens into cross-stack references, has two reasons. Exports are avoided:
-// CloudFormation refuses to remove an export that a deployed stack still
-// imports, which would block deployments once a schedule stack is emptied.
-// And the CDK resolves a plain intrinsic much faster than a reference, which
-// matters with thousands of schedules. The dependency on the core stack,
-// which a reference would have added, is declared by the caller.
-func importedTarget(coreStackName string) ScheduleTarget {
-	get := func(output string) *string {
-		return awscdk.Fn_GetStackOutput(jsii.String(coreStackName), jsii.String(output), nil, nil)
-	}
-	return ScheduleTarget{
-		FunctionArn:        get(outputFunctionArn),
-		RoleArn:            get(outputSchedulerRoleArn),
-		DeadLetterQueueArn: get(outputDeadLetterQueueArn),
-		GroupName:          get(outputScheduleGroupName),
-	}
 }
 
 // SchedulesProps configures a Schedules construct.
@@ -75,10 +45,9 @@ type SchedulesProps struct {
 // NewSchedules adds one AWS::Scheduler::Schedule per row, with the row's
 // name as its construct ID.
 //
-// It uses the L1 resource: the L2 Schedule with a LambdaInvoke target costs
-// about twice the synth time per schedule and adds its own role per stack
-// with an invoke grant on "<function>:*", where one shared role scoped to the
-// function fits.
+// It uses the L1 resource: the L2 Schedule costs about twice the synth time
+// per schedule, and its targets add a role and grants per stack, where one
+// shared role scoped to the start queue fits.
 func NewSchedules(scope constructs.Construct, id string, props *SchedulesProps) constructs.Construct {
 	c := constructs.NewConstruct(scope, jsii.String(id))
 
@@ -101,7 +70,7 @@ func NewSchedules(scope constructs.Construct, id string, props *SchedulesProps) 
 			Description:                optional(row.Description),
 			FlexibleTimeWindow:         flexibleWindow(row.FlexibleWindowMinutes),
 			Target: &awsscheduler.CfnSchedule_TargetProperty{
-				Arn:              props.Target.FunctionArn,
+				Arn:              props.Target.QueueArn,
 				RoleArn:          props.Target.RoleArn,
 				Input:            jsii.String(row.Input()),
 				RetryPolicy:      retry,

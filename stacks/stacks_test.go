@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/config"
 	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/credential"
@@ -35,6 +36,9 @@ func testConfig(change func(*config.Config)) *config.Config {
 		ScheduleStacks:   1,
 		LogRetentionDays: 90,
 		WaitSeconds:      5,
+		Concurrency:      5,
+		MaxDelayMinutes:  60,
+		HistoryDays:      90,
 		Reloads: []config.Reload{
 			{Name: "sales-weekdays", AppID: appID, Schedule: "cron(0/5 8-17 ? * MON-FRI *)", Timezone: "Europe/Stockholm", Enabled: true},
 			{Name: "sales-weekend", AppID: appID, Schedule: "cron(0 9 ? * SAT,SUN *)", Timezone: "America/New_York", Enabled: false,
@@ -93,6 +97,54 @@ func sourceAccount(extra map[string]interface{}) map[string]interface{} {
 	return map[string]interface{}{"StringEquals": equals}
 }
 
+// attArn matches the Arn attribute of the resource whose logical ID
+// starts with prefix.
+func attArn(prefix string) interface{} {
+	return map[string]interface{}{"Fn::GetAtt": []interface{}{assertions.Match_StringLikeRegexp(jsii.String("^" + prefix)), "Arn"}}
+}
+
+// keyVia is the statement that allows actions on the test's KMS key
+// through one service of the stack's region.
+func keyVia(sid, service string, actions ...interface{}) interface{} {
+	var action interface{} = actions
+	if len(actions) == 1 {
+		action = actions[0]
+	}
+	return map[string]interface{}{
+		"Sid": sid, "Effect": "Allow", "Action": action, "Resource": kmsKey,
+		"Condition": map[string]interface{}{"StringEquals": map[string]interface{}{"kms:ViaService": map[string]interface{}{
+			"Fn::Join": []interface{}{"", []interface{}{service + ".", map[string]interface{}{"Ref": "AWS::Region"}, ".amazonaws.com"}},
+		}}},
+	}
+}
+
+// roleWith matches exactly a role with the given other properties (its
+// description, its name), trusted by service under condition, with one
+// inline policy of exactly these statements.
+func roleWith(props map[string]interface{}, service string, condition interface{}, policy string, statements []interface{}) assertions.Matcher {
+	role := map[string]interface{}{
+		"AssumeRolePolicyDocument": map[string]interface{}{
+			"Version": "2012-10-17",
+			"Statement": []interface{}{map[string]interface{}{
+				"Effect": "Allow", "Action": "sts:AssumeRole",
+				"Principal": map[string]interface{}{"Service": service},
+				"Condition": condition,
+			}},
+		},
+		"Policies": []interface{}{map[string]interface{}{
+			"PolicyName": policy,
+			"PolicyDocument": map[string]interface{}{
+				"Version":   "2012-10-17",
+				"Statement": assertions.Match_ArrayEquals(&statements),
+			},
+		}},
+	}
+	for k, v := range props {
+		role[k] = v
+	}
+	return assertions.Match_ObjectEquals(&role)
+}
+
 func TestFunction(t *testing.T) {
 	tmpl := coreTemplate(t, testConfig(nil))
 	check(t, "function", func() {
@@ -104,9 +156,14 @@ func TestFunction(t *testing.T) {
 			"MemorySize":    256,
 			"Timeout":       120,
 			"Environment": map[string]interface{}{"Variables": assertions.Match_ObjectEquals(&map[string]interface{}{
-				"QLIK_TENANT_URL":        tenant,
-				"QLIK_API_KEY_SECRET_ID": map[string]interface{}{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^Credential"))},
-				"QLIK_WAIT_TIMEOUT":      "5s",
+				"QLIK_TENANT_URL":            tenant,
+				"QLIK_API_KEY_SECRET_ID":     map[string]interface{}{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^Credential"))},
+				"QLIK_WAIT_TIMEOUT":          "5s",
+				"QLIK_LEDGER_TABLE":          map[string]interface{}{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^Ledger"))},
+				"QLIK_START_QUEUE_URL":       map[string]interface{}{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^StartQueue"))},
+				"QLIK_DEAD_LETTER_QUEUE_URL": map[string]interface{}{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^DeadLetterQueue"))},
+				"QLIK_MAX_DELAY_MINUTES":     "60",
+				"QLIK_HISTORY_DAYS":          "90",
 			})},
 			"LoggingConfig": map[string]interface{}{
 				"LogFormat": "JSON",
@@ -144,13 +201,15 @@ func TestFunctionRoleIsLeastPrivilege(t *testing.T) {
 	ref := func(prefix string) interface{} {
 		return map[string]interface{}{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^" + prefix))}
 	}
-	arn := func(prefix string) interface{} {
-		return map[string]interface{}{"Fn::GetAtt": []interface{}{assertions.Match_StringLikeRegexp(jsii.String("^" + prefix)), "Arn"}}
-	}
+	arn := attArn
 	statements := []interface{}{
 		map[string]interface{}{"Sid": "ReadQlikCredential", "Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": ref("Credential")},
 		map[string]interface{}{"Sid": "WriteOwnLogs", "Effect": "Allow", "Action": []interface{}{"logs:CreateLogStream", "logs:PutLogEvents"}, "Resource": arn("ReloadLogs")},
 		map[string]interface{}{"Sid": "SendFailedEvents", "Effect": "Allow", "Action": "sqs:SendMessage", "Resource": arn("DeadLetterQueue")},
+		map[string]interface{}{"Sid": "ConsumeStartQueue", "Effect": "Allow", "Resource": arn("StartQueue"),
+			"Action": []interface{}{"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"}},
+		map[string]interface{}{"Sid": "RecordRuns", "Effect": "Allow", "Resource": arn("Ledger"),
+			"Action": []interface{}{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}},
 	}
 	cases := []struct {
 		name       string
@@ -163,13 +222,10 @@ func TestFunctionRoleIsLeastPrivilege(t *testing.T) {
 			change: func(c *config.Config) { c.ExistingSecretArn = existing; c.KMSKeyArn = kmsKey },
 			statements: []interface{}{
 				map[string]interface{}{"Sid": "ReadQlikCredential", "Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": existing},
-				statements[1], statements[2],
-				map[string]interface{}{
-					"Sid": "DecryptQlikCredential", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": kmsKey,
-					"Condition": map[string]interface{}{"StringEquals": map[string]interface{}{"kms:ViaService": map[string]interface{}{
-						"Fn::Join": []interface{}{"", []interface{}{"secretsmanager.", map[string]interface{}{"Ref": "AWS::Region"}, ".amazonaws.com"}},
-					}}},
-				},
+				statements[1], statements[2], statements[3], statements[4],
+				keyVia("DecryptQlikCredential", "secretsmanager", "kms:Decrypt"),
+				keyVia("ReadStartQueueKey", "sqs", "kms:Decrypt"),
+				keyVia("UseLedgerKey", "dynamodb", "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"),
 			},
 		},
 	}
@@ -177,58 +233,47 @@ func TestFunctionRoleIsLeastPrivilege(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			tmpl := coreTemplate(t, testConfig(tc.change))
 			check(t, "function role", func() {
-				tmpl.HasResourceProperties(jsii.String("AWS::IAM::Role"), assertions.Match_ObjectEquals(&map[string]interface{}{
-					"Description": assertions.Match_StringLikeRegexp(jsii.String("^Reload function")),
-					"AssumeRolePolicyDocument": map[string]interface{}{
-						"Version": "2012-10-17",
-						"Statement": []interface{}{map[string]interface{}{
-							"Effect": "Allow", "Action": "sts:AssumeRole",
-							"Principal": map[string]interface{}{"Service": "lambda.amazonaws.com"},
-							"Condition": sourceAccount(nil),
-						}},
-					},
-					"Policies": []interface{}{map[string]interface{}{
-						"PolicyName": "ReloadFunction",
-						"PolicyDocument": map[string]interface{}{
-							"Version":   "2012-10-17",
-							"Statement": assertions.Match_ArrayEquals(&tc.statements),
-						},
-					}},
-				}))
+				tmpl.HasResourceProperties(jsii.String("AWS::IAM::Role"), roleWith(
+					map[string]interface{}{"Description": assertions.Match_StringLikeRegexp(jsii.String("^Reload function"))},
+					"lambda.amazonaws.com", sourceAccount(nil), "ReloadFunction", tc.statements))
 			})
 		})
 	}
 }
 
 func TestSchedulerRoleIsLeastPrivilege(t *testing.T) {
-	tmpl := coreTemplate(t, testConfig(nil))
-	check(t, "scheduler role", func() {
-		tmpl.HasResourceProperties(jsii.String("AWS::IAM::Role"), assertions.Match_ObjectEquals(&map[string]interface{}{
-			"Description": assertions.Match_StringLikeRegexp(jsii.String("^EventBridge Scheduler")),
-			"AssumeRolePolicyDocument": map[string]interface{}{
-				"Version": "2012-10-17",
-				"Statement": []interface{}{map[string]interface{}{
-					"Effect": "Allow", "Action": "sts:AssumeRole",
-					"Principal": map[string]interface{}{"Service": "scheduler.amazonaws.com"},
-					"Condition": sourceAccount(map[string]interface{}{
-						"aws:SourceArn": map[string]interface{}{"Fn::GetAtt": []interface{}{"ScheduleGroup", "Arn"}},
-					}),
-				}},
-			},
-			"Policies": []interface{}{map[string]interface{}{
-				"PolicyName": "InvokeReloadFunction",
-				"PolicyDocument": map[string]interface{}{
-					"Version": "2012-10-17",
-					"Statement": []interface{}{
-						map[string]interface{}{"Sid": "InvokeReloadFunction", "Effect": "Allow", "Action": "lambda:InvokeFunction",
-							"Resource": map[string]interface{}{"Fn::GetAtt": []interface{}{assertions.Match_StringLikeRegexp(jsii.String("^ReloadFunction")), "Arn"}}},
-						map[string]interface{}{"Sid": "SendUndeliverableEvents", "Effect": "Allow", "Action": "sqs:SendMessage",
-							"Resource": map[string]interface{}{"Fn::GetAtt": []interface{}{assertions.Match_StringLikeRegexp(jsii.String("^DeadLetterQueue")), "Arn"}}},
+	statements := []interface{}{
+		map[string]interface{}{"Sid": "SendToStartQueue", "Effect": "Allow", "Action": "sqs:SendMessage", "Resource": attArn("StartQueue")},
+		map[string]interface{}{"Sid": "SendUndeliverableEvents", "Effect": "Allow", "Action": "sqs:SendMessage", "Resource": attArn("DeadLetterQueue")},
+	}
+	cases := []struct {
+		name       string
+		change     func(*config.Config)
+		statements []interface{}
+	}{
+		{name: "SQS-managed encryption", statements: statements},
+		{
+			name:   "customer-managed key",
+			change: func(c *config.Config) { c.KMSKeyArn = kmsKey },
+			statements: append(append([]interface{}{}, statements...),
+				keyVia("EncryptForStartQueue", "sqs", "kms:GenerateDataKey", "kms:Decrypt")),
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			tmpl := coreTemplate(t, testConfig(tc.change))
+			check(t, "scheduler role", func() {
+				tmpl.HasResourceProperties(jsii.String("AWS::IAM::Role"), roleWith(
+					map[string]interface{}{
+						"RoleName":    map[string]interface{}{"Fn::Sub": "QlikReloads-unit-SchedulerRole-${AWS::Region}"},
+						"Description": assertions.Match_StringLikeRegexp(jsii.String("^EventBridge Scheduler")),
 					},
-				},
-			}},
-		}))
-	})
+					"scheduler.amazonaws.com",
+					sourceAccount(map[string]interface{}{"aws:SourceArn": map[string]interface{}{"Fn::GetAtt": []interface{}{"ScheduleGroup", "Arn"}}}),
+					"SendScheduledRuns", tc.statements))
+			})
+		})
+	}
 }
 
 // TestNoWildcardsOrManagedPolicies scans every IAM statement of every
@@ -303,22 +348,127 @@ func TestSecret(t *testing.T) {
 	})
 }
 
-func TestDeadLetterQueue(t *testing.T) {
-	tmpl := coreTemplate(t, testConfig(nil))
-	check(t, "queue", func() {
-		tmpl.ResourceCountIs(jsii.String("AWS::SQS::Queue"), jsii.Number(1))
-		tmpl.HasResourceProperties(jsii.String("AWS::SQS::Queue"), map[string]interface{}{
-			"SqsManagedSseEnabled":   true,
-			"MessageRetentionPeriod": 14 * 24 * 3600,
-			"FifoQueue":              assertions.Match_Absent(),
+func TestQueues(t *testing.T) {
+	tlsOnly := map[string]interface{}{
+		"PolicyDocument": map[string]interface{}{"Statement": []interface{}{map[string]interface{}{
+			"Effect":    "Deny",
+			"Action":    "sqs:*",
+			"Condition": map[string]interface{}{"Bool": map[string]interface{}{"aws:SecureTransport": "false"}},
+			"Principal": map[string]interface{}{"AWS": "*"},
+			"Resource":  assertions.Match_AnyValue(),
+		}}},
+	}
+	dlqArn := map[string]interface{}{"Fn::GetAtt": []interface{}{assertions.Match_StringLikeRegexp(jsii.String("^DeadLetterQueue")), "Arn"}}
+	cases := []struct {
+		name       string
+		change     func(*config.Config)
+		encryption map[string]interface{}
+	}{
+		{name: "SQS-managed encryption", encryption: map[string]interface{}{"SqsManagedSseEnabled": true, "KmsMasterKeyId": assertions.Match_Absent()}},
+		{name: "customer-managed key", change: func(c *config.Config) { c.KMSKeyArn = kmsKey },
+			encryption: map[string]interface{}{"KmsMasterKeyId": kmsKey, "SqsManagedSseEnabled": assertions.Match_Absent()}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			tmpl := coreTemplate(t, testConfig(tc.change))
+			check(t, "queues", func() {
+				tmpl.ResourceCountIs(jsii.String("AWS::SQS::Queue"), jsii.Number(2))
+				tmpl.HasResourceProperties(jsii.String("AWS::SQS::Queue"), assertions.Match_ObjectEquals(&map[string]interface{}{
+					"QueueName":              "QlikReloads-unit-DeadLetterQueue",
+					"SqsManagedSseEnabled":   true,
+					"MessageRetentionPeriod": 14 * 24 * 3600,
+				}))
+				start := map[string]interface{}{
+					"QueueName":              "QlikReloads-unit-StartQueue",
+					"MessageRetentionPeriod": 14 * 24 * 3600,
+					"VisibilityTimeout":      6 * 120,
+					"FifoQueue":              assertions.Match_Absent(),
+					"RedrivePolicy":          map[string]interface{}{"deadLetterTargetArn": dlqArn, "maxReceiveCount": 1000},
+				}
+				for k, v := range tc.encryption {
+					start[k] = v
+				}
+				tmpl.HasResourceProperties(jsii.String("AWS::SQS::Queue"), start)
+				tmpl.ResourceCountIs(jsii.String("AWS::SQS::QueuePolicy"), jsii.Number(2))
+				tmpl.AllResourcesProperties(jsii.String("AWS::SQS::QueuePolicy"), tlsOnly)
+			})
 		})
-		tmpl.HasResourceProperties(jsii.String("AWS::SQS::QueuePolicy"), map[string]interface{}{
-			"PolicyDocument": map[string]interface{}{"Statement": []interface{}{map[string]interface{}{
-				"Effect":    "Deny",
-				"Action":    "sqs:*",
-				"Condition": map[string]interface{}{"Bool": map[string]interface{}{"aws:SecureTransport": "false"}},
-				"Principal": map[string]interface{}{"AWS": "*"},
-				"Resource":  assertions.Match_AnyValue(),
+	}
+}
+
+func TestStartQueueMapping(t *testing.T) {
+	tmpl := coreTemplate(t, testConfig(func(c *config.Config) { c.Concurrency = 7 }))
+	check(t, "event source mapping", func() {
+		tmpl.ResourceCountIs(jsii.String("AWS::Lambda::EventSourceMapping"), jsii.Number(1))
+		tmpl.HasResourceProperties(jsii.String("AWS::Lambda::EventSourceMapping"), assertions.Match_ObjectEquals(&map[string]interface{}{
+			"FunctionName":          map[string]interface{}{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^ReloadFunction"))},
+			"EventSourceArn":        map[string]interface{}{"Fn::GetAtt": []interface{}{assertions.Match_StringLikeRegexp(jsii.String("^StartQueue")), "Arn"}},
+			"BatchSize":             10,
+			"FunctionResponseTypes": []interface{}{"ReportBatchItemFailures"},
+			"ScalingConfig":         map[string]interface{}{"MaximumConcurrency": 7},
+		}))
+	})
+}
+
+func TestLedger(t *testing.T) {
+	cases := []struct {
+		name   string
+		change func(*config.Config)
+		sse    interface{}
+	}{
+		// SSEEnabled false is DynamoDB's own encryption with an AWS owned key.
+		{name: "default encryption", sse: map[string]interface{}{"SSEEnabled": false}},
+		{name: "customer-managed key", change: func(c *config.Config) { c.KMSKeyArn = kmsKey },
+			sse: map[string]interface{}{"SSEEnabled": true, "SSEType": "KMS", "KMSMasterKeyId": kmsKey}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			tmpl := coreTemplate(t, testConfig(tc.change))
+			str := func(name string) interface{} {
+				return map[string]interface{}{"AttributeName": name, "AttributeType": "S"}
+			}
+			key := func(hash, rng string) interface{} {
+				return []interface{}{
+					map[string]interface{}{"AttributeName": hash, "KeyType": "HASH"},
+					map[string]interface{}{"AttributeName": rng, "KeyType": "RANGE"},
+				}
+			}
+			check(t, "ledger", func() {
+				tmpl.ResourceCountIs(jsii.String("AWS::DynamoDB::Table"), jsii.Number(1))
+				tmpl.HasResource(jsii.String("AWS::DynamoDB::Table"), map[string]interface{}{
+					"Properties": assertions.Match_ObjectEquals(&map[string]interface{}{
+						"KeySchema":                        key("pk", "sk"),
+						"AttributeDefinitions":             assertions.Match_ArrayEquals(&[]interface{}{str("pk"), str("sk"), str("openShard"), str("scheduledTime")}),
+						"BillingMode":                      "PAY_PER_REQUEST",
+						"PointInTimeRecoverySpecification": map[string]interface{}{"PointInTimeRecoveryEnabled": true},
+						"TimeToLiveSpecification":          map[string]interface{}{"AttributeName": "expiresAt", "Enabled": true},
+						"SSESpecification":                 tc.sse,
+						"GlobalSecondaryIndexes": []interface{}{map[string]interface{}{
+							"IndexName":  "open",
+							"KeySchema":  key("openShard", "scheduledTime"),
+							"Projection": map[string]interface{}{"ProjectionType": "ALL"},
+						}},
+					}),
+					"DeletionPolicy":      "Retain",
+					"UpdateReplacePolicy": "Retain",
+				})
+				tmpl.HasOutput(jsii.String("LedgerTableName"), map[string]interface{}{
+					"Value": map[string]interface{}{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^Ledger"))},
+				})
+			})
+		})
+	}
+}
+
+func TestRedriveCommand(t *testing.T) {
+	tmpl := coreTemplate(t, testConfig(nil))
+	arn := attArn
+	check(t, "redrive command", func() {
+		tmpl.HasOutput(jsii.String("RedriveCommand"), map[string]interface{}{
+			"Value": map[string]interface{}{"Fn::Join": []interface{}{"", []interface{}{
+				"aws sqs start-message-move-task --source-arn ", arn("DeadLetterQueue"),
+				" --destination-arn ", arn("StartQueue"),
+				" --region ", map[string]interface{}{"Ref": "AWS::Region"},
 			}}},
 		})
 	})
@@ -352,18 +502,26 @@ func TestAlarms(t *testing.T) {
 							"Principal": map[string]interface{}{"Service": "cloudwatch.amazonaws.com"}, "Condition": sourceAccount(nil)}),
 					})},
 				})
-				tmpl.ResourceCountIs(jsii.String("AWS::CloudWatch::Alarm"), jsii.Number(3))
+				tmpl.ResourceCountIs(jsii.String("AWS::CloudWatch::Alarm"), jsii.Number(4))
 				for _, a := range []struct {
 					namespace, metric, statistic string
-					periods                      int
+					queue                        string
+					threshold, periods           int
 				}{
-					{"AWS/Lambda", "Errors", "Sum", 1},
-					{"AWS/SQS", "ApproximateNumberOfMessagesVisible", "Maximum", 1},
-					{"AWS/Lambda", "Throttles", "Sum", 3},
+					{"AWS/Lambda", "Errors", "Sum", "", 1, 1},
+					{"AWS/SQS", "ApproximateNumberOfMessagesVisible", "Maximum", "DeadLetterQueue", 1, 1},
+					// A run waiting a quarter of an hour: reloads start late.
+					{"AWS/SQS", "ApproximateAgeOfOldestMessage", "Maximum", "StartQueue", 900, 1},
+					{"AWS/Lambda", "Throttles", "Sum", "", 1, 3},
 				} {
+					var dimensions interface{} = assertions.Match_AnyValue()
+					if a.queue != "" {
+						dimensions = []interface{}{map[string]interface{}{"Name": "QueueName",
+							"Value": map[string]interface{}{"Fn::GetAtt": []interface{}{assertions.Match_StringLikeRegexp(jsii.String("^" + a.queue)), "QueueName"}}}}
+					}
 					tmpl.HasResourceProperties(jsii.String("AWS::CloudWatch::Alarm"), map[string]interface{}{
-						"Namespace": a.namespace, "MetricName": a.metric, "Statistic": a.statistic,
-						"Threshold": 1, "EvaluationPeriods": a.periods, "Period": 300,
+						"Namespace": a.namespace, "MetricName": a.metric, "Statistic": a.statistic, "Dimensions": dimensions,
+						"Threshold": a.threshold, "EvaluationPeriods": a.periods, "Period": 300,
 						"ComparisonOperator": "GreaterThanOrEqualToThreshold",
 						"TreatMissingData":   "notBreaching",
 						"AlarmActions":       []interface{}{topic},
@@ -380,7 +538,7 @@ func TestSchedules(t *testing.T) {
 	tmpl := coreTemplate(t, cfg)
 	target := func(input string) map[string]interface{} {
 		return map[string]interface{}{
-			"Arn":     map[string]interface{}{"Fn::GetAtt": []interface{}{assertions.Match_StringLikeRegexp(jsii.String("^ReloadFunction")), "Arn"}},
+			"Arn":     map[string]interface{}{"Fn::GetAtt": []interface{}{assertions.Match_StringLikeRegexp(jsii.String("^StartQueue")), "Arn"}},
 			"RoleArn": map[string]interface{}{"Fn::GetAtt": []interface{}{assertions.Match_StringLikeRegexp(jsii.String("^SchedulerRole")), "Arn"}},
 			"Input":   input,
 			"RetryPolicy": map[string]interface{}{
@@ -400,7 +558,7 @@ func TestSchedules(t *testing.T) {
 			"ScheduleExpressionTimezone": "Europe/Stockholm",
 			"State":                      "ENABLED",
 			"FlexibleTimeWindow":         map[string]interface{}{"Mode": "OFF"},
-			"Target":                     target(`{"appId":"` + appID + `"}`),
+			"Target":                     target(`{"appId":"` + appID + `","row":"sales-weekdays","scheduledTime":"<aws.scheduler.scheduled-time>"}`),
 		}))
 		tmpl.HasResourceProperties(jsii.String("AWS::Scheduler::Schedule"), assertions.Match_ObjectEquals(&map[string]interface{}{
 			"GroupName":                  map[string]interface{}{"Ref": "ScheduleGroup"},
@@ -409,7 +567,7 @@ func TestSchedules(t *testing.T) {
 			"State":                      "DISABLED",
 			"Description":                "paused for the migration",
 			"FlexibleTimeWindow":         map[string]interface{}{"Mode": "FLEXIBLE", "MaximumWindowInMinutes": 15},
-			"Target":                     target(`{"appId":"` + appID + `","partial":true,"weight":5,"variables":{"vRegion":"EMEA"}}`),
+			"Target":                     target(`{"appId":"` + appID + `","row":"sales-weekend","scheduledTime":"<aws.scheduler.scheduled-time>","partial":true,"variables":{"vRegion":"EMEA"},"weight":5}`),
 		}))
 	})
 }
@@ -426,8 +584,8 @@ func TestStackEnvironment(t *testing.T) {
 
 // TestRowsSpreadOverScheduleStacks checks that each row lands in the stack
 // its name hashes to, that the other stacks deploy after the core stack and
-// read its values through stack outputs rather than exports, and that a
-// stack left with no rows has no resources (so the CDK CLI deletes it).
+// name its resources rather than import exports, and that a stack left with
+// no rows has no resources (so the CDK CLI deletes it).
 func TestRowsSpreadOverScheduleStacks(t *testing.T) {
 	cfg := testConfig(func(c *config.Config) {
 		c.ScheduleStacks = 4
@@ -463,8 +621,8 @@ func TestRowsSpreadOverScheduleStacks(t *testing.T) {
 		if strings.Contains(string(raw), "Fn::ImportValue") {
 			t.Errorf("stack %d imports exports; schedule stacks must read stack outputs", i)
 		}
-		if want[i] > 0 && !strings.Contains(string(raw), "Fn::GetStackOutput") {
-			t.Errorf("stack %d does not read the core stack's outputs", i)
+		if strings.Contains(string(raw), "Fn::GetStackOutput") {
+			t.Errorf("stack %d reads the core stack's outputs, which go stale; name the core stack's resources", i)
 		}
 	}
 
@@ -510,5 +668,119 @@ func TestGoToolchainMatchesGoMod(t *testing.T) {
 	}
 	if want := "go" + string(m[1]); goToolchain != want {
 		t.Errorf("goToolchain is %s, go.mod says %s", goToolchain, want)
+	}
+}
+
+// TestScheduleStacksFollowReplacedCoreResources is the guard against stale
+// references: a schedule stack must change whenever the core stack replaces
+// a resource its schedules use. Each such resource has a physical name,
+// which CloudFormation cannot keep across a replacement (it refuses to
+// replace a custom-named resource in place, and a queue's or role's name
+// holds its construct ID, so a new logical ID is a new name). The test
+// checks that every schedule of every schedule stack refers to exactly
+// those names, and by name rather than through the core stack's outputs,
+// so that a replacement, being a rename, changes the schedule stacks'
+// templates too.
+func TestScheduleStacksFollowReplacedCoreResources(t *testing.T) {
+	cfg := testConfig(func(c *config.Config) {
+		c.ScheduleStacks = 3
+		c.Reloads = nil
+		for i := 0; i < 12; i++ {
+			c.Reloads = append(c.Reloads, config.Reload{Name: fmt.Sprintf("row-%02d", i), AppID: appID, Schedule: "rate(1 day)", Timezone: "UTC", Enabled: true})
+		}
+	})
+	env := newEnvironment(t, cfg)
+	resolve := func(v interface{}) string {
+		t.Helper()
+		switch v := v.(type) {
+		case string:
+			return v
+		case map[string]interface{}:
+			if sub, ok := v["Fn::Sub"].(string); ok && len(v) == 1 {
+				return strings.NewReplacer("${AWS::Partition}", "aws", "${AWS::Region}", "eu-west-1", "${AWS::AccountId}", "123456789012").Replace(sub)
+			}
+		}
+		t.Fatalf("a schedule stack refers to %v, which is neither a name nor an Fn::Sub of one", v)
+		return ""
+	}
+
+	// The names the core stack gives its resources, by construct ID.
+	core := assertions.Template_FromStack(env.Core.Stack, nil).ToJSON()
+	named := map[string]string{}
+	for id, r := range (*core)["Resources"].(map[string]interface{}) {
+		res := r.(map[string]interface{})
+		props, _ := res["Properties"].(map[string]interface{})
+		for prefix, property := range map[string]string{startQueueID: "QueueName", deadLetterQueueID: "QueueName", schedulerRoleID: "RoleName", scheduleGroupID: "Name"} {
+			if strings.HasPrefix(id, prefix) && res["Type"] != "AWS::SQS::QueuePolicy" {
+				if props[property] == nil {
+					t.Fatalf("core resource %s has no %s; a generated name changes on replacement without changing the schedule stacks", id, property)
+				}
+				named[prefix] = resolve(props[property])
+			}
+		}
+	}
+	for _, id := range []string{startQueueID, deadLetterQueueID, schedulerRoleID} {
+		if !strings.Contains(named[id], id) {
+			t.Errorf("%s is named %q, without its construct ID; a new logical ID would not rename it", id, named[id])
+		}
+	}
+	want := map[string]string{
+		"Arn":        "arn:aws:sqs:eu-west-1:123456789012:" + named[startQueueID],
+		"RoleArn":    "arn:aws:iam::123456789012:role/" + named[schedulerRoleID],
+		"DeadLetter": "arn:aws:sqs:eu-west-1:123456789012:" + named[deadLetterQueueID],
+		"GroupName":  named[scheduleGroupID],
+	}
+
+	// Every schedule outside the core stack refers to those names.
+	schedules := 0
+	for i, stack := range env.Schedules {
+		tmpl := assertions.Template_FromStack(stack, nil).ToJSON()
+		resources, _ := (*tmpl)["Resources"].(map[string]interface{})
+		for id, r := range resources {
+			res := r.(map[string]interface{})
+			if res["Type"] != "AWS::Scheduler::Schedule" {
+				continue
+			}
+			schedules++
+			props := res["Properties"].(map[string]interface{})
+			target := props["Target"].(map[string]interface{})
+			got := map[string]string{
+				"Arn":        resolve(target["Arn"]),
+				"RoleArn":    resolve(target["RoleArn"]),
+				"DeadLetter": resolve(target["DeadLetterConfig"].(map[string]interface{})["Arn"]),
+				"GroupName":  resolve(props["GroupName"]),
+			}
+			if diff := cmp.Diff(got, want); diff != "" {
+				t.Errorf("stack %d, schedule %s refers to other resources than the core stack's (-got +want):\n%s", i+1, id, diff)
+			}
+		}
+	}
+	if schedules == 0 {
+		t.Fatal("no schedule outside the core stack; spread the rows differently")
+	}
+
+}
+
+// TestSharedNamesFitAWSLimits: IAM role names hold 64 characters, queue
+// and schedule group names 80 and 64; the longest environment name must
+// fit with the longest region, and two long environments stay apart.
+func TestSharedNamesFitAWSLimits(t *testing.T) {
+	long := strings.Repeat("e", 39)
+	region := "us-isof-south-1"
+	for _, env := range []string{"prod", long + "a", long + "b"} {
+		n := newSharedNames(env)
+		role := strings.ReplaceAll(n.SchedulerRole, "${AWS::Region}", region)
+		if len(role) > 64 {
+			t.Errorf("%s: role name %q is %d characters; IAM allows 64", env, role, len(role))
+		}
+		if len(n.StartQueue) > 80 || len(n.DeadLetterQueue) > 80 || len(n.ScheduleGroup) > 64 {
+			t.Errorf("%s: names too long: %+v", env, n)
+		}
+	}
+	if a, b := newSharedNames(long+"a").SchedulerRole, newSharedNames(long+"b").SchedulerRole; a == b {
+		t.Errorf("two environments share the role name %s", a)
+	}
+	if got := newSharedNames("prod").SchedulerRole; got != "QlikReloads-prod-SchedulerRole-${AWS::Region}" {
+		t.Errorf("role name of prod: %s", got)
 	}
 }

@@ -48,6 +48,18 @@ type Config struct {
 	// reload, which spares Qlik's read rate limit when many reloads start
 	// together.
 	WaitSeconds int
+	// Concurrency is how many reload functions the start queue's event
+	// source mapping runs at once, 2 to 1000 (default 5). It paces the
+	// reloads of a burst; reservedConcurrency still caps the function as a
+	// whole.
+	Concurrency int
+	// MaxDelayMinutes is how late a scheduled run may start, 1 to 1440
+	// (default 60): a run older than that is not started but dead-lettered
+	// as TooLate. A row may set its own.
+	MaxDelayMinutes int
+	// HistoryDays is how long the ledger keeps a run, 15 to 3653 days
+	// (default 90); DynamoDB's time to live removes it afterwards.
+	HistoryDays int
 	// ScheduleStacks is how many stacks the schedules are spread over
 	// (default 1). Rows are assigned by a hash of their name (see
 	// StackIndex), so adding, removing or reordering rows never moves
@@ -99,6 +111,10 @@ type Reload struct {
 	// in the file, so year: 2024 is "2024". It is nil when the row sets none
 	// or an empty mapping.
 	Variables map[string]string
+	// MaxDelayMinutes is the row's own lateness bound, 1 to 1440, or 0
+	// when the row sets none and the file's applies. Only a row's own value
+	// is sent in its message; the function knows the file's.
+	MaxDelayMinutes int
 	// Line is the line of the row's first key in the file, for messages.
 	Line int
 }

@@ -7,6 +7,9 @@ const (
 	defaultScheduleStacks   = 1
 	defaultLogRetentionDays = 90
 	defaultWaitSeconds      = 5
+	defaultConcurrency      = 5
+	defaultMaxDelayMinutes  = 60
+	defaultHistoryDays      = 90
 	// A flexible window of 0 is OFF, and a reserved concurrency of 0
 	// leaves it unset: both are the zero value.
 	defaultFlexibleWindowMinutes = 0
@@ -30,6 +33,9 @@ func applyDefaults(name, path string, f *rawConfig) *Config {
 		FlexibleWindowMinutes: or(f.flexibleWindowMinutes, defaultFlexibleWindowMinutes),
 		ReservedConcurrency:   or(f.reservedConcurrency, defaultReservedConcurrency),
 		WaitSeconds:           or(f.waitSeconds, defaultWaitSeconds),
+		Concurrency:           or(f.concurrency, defaultConcurrency),
+		MaxDelayMinutes:       or(f.maxDelayMinutes, defaultMaxDelayMinutes),
+		HistoryDays:           or(f.historyDays, defaultHistoryDays),
 		ScheduleStacks:        or(f.scheduleStacks, defaultScheduleStacks),
 		LogRetentionDays:      or(f.logRetentionDays, defaultLogRetentionDays),
 		ExistingSecretArn:     or(f.existingSecretArn, ""),
@@ -46,6 +52,7 @@ func applyDefaults(name, path string, f *rawConfig) *Config {
 			Description:           or(r.description, ""),
 			FlexibleWindowMinutes: or(r.flexibleWindowMinutes, cfg.FlexibleWindowMinutes),
 			Weight:                or(r.weight, 0),
+			MaxDelayMinutes:       or(r.maxDelayMinutes, 0),
 			Line:                  r.line,
 		}
 		if r.partial.ok {

@@ -22,6 +22,7 @@ type rawConfig struct {
 	tenantURL, account, region, timezone, alarmEmail setting[string]
 	flexibleWindowMinutes, reservedConcurrency       setting[int]
 	waitSeconds, scheduleStacks, logRetentionDays    setting[int]
+	concurrency, maxDelayMinutes, historyDays        setting[int]
 	existingSecretArn, kmsKeyArn                     setting[string]
 	// reloads.line is the line of the reloads key; value holds the rows.
 	reloads setting[[]rawReload]
@@ -35,6 +36,7 @@ type rawReload struct {
 	name, appID, schedule, timezone, description setting[string]
 	enabled, partial                             setting[bool]
 	flexibleWindowMinutes, weight                setting[int]
+	maxDelayMinutes                              setting[int]
 	variables                                    setting[map[string]string]
 }
 
@@ -49,6 +51,21 @@ const (
 	// maxWaitSeconds keeps the wait well inside the function's timeout,
 	// which must also hold a rate-limited start's Retry-After.
 	maxWaitSeconds = 60
+	// Lambda's event source mapping for SQS runs 2 to 1000 functions at
+	// once (ScalingConfig.MaximumConcurrency).
+	minConcurrency = 2
+	maxConcurrency = 1000
+	// A run may start at most a day after its scheduled time: later, the
+	// next day's run is usually due, and a person should decide.
+	maxDelayMinutesLimit = 1440
+	// The ledger keeps a run at least as long as a message about it may
+	// wait in the dead-letter queue: a run reaches it at most a day after
+	// its scheduled time (the largest maxDelayMinutes), and SQS keeps it
+	// there 14 days at most. So a redriven message always finds its run and
+	// starts nothing twice. At most ten years, like the longest log
+	// retention.
+	minHistoryDays = 15
+	maxHistoryDays = 3653
 )
 
 // logRetentionValues are the retention periods, in days, CloudWatch Logs
@@ -69,8 +86,17 @@ var configRules = []fieldRule[rawConfig]{
 	{"reservedConcurrency", func(d *decoder, v value, c *rawConfig) {
 		c.reservedConcurrency = check(d, v, d.integer(v), reservedConcurrency)
 	}},
+	{"concurrency", func(d *decoder, v value, c *rawConfig) {
+		c.concurrency = check(d, v, d.integer(v), concurrency)
+	}},
 	{"waitSeconds", func(d *decoder, v value, c *rawConfig) {
 		c.waitSeconds = check(d, v, d.integer(v), inRange(0, maxWaitSeconds))
+	}},
+	{"maxDelayMinutes", func(d *decoder, v value, c *rawConfig) {
+		c.maxDelayMinutes = check(d, v, d.integer(v), inRange(1, maxDelayMinutesLimit))
+	}},
+	{"historyDays", func(d *decoder, v value, c *rawConfig) {
+		c.historyDays = check(d, v, d.integer(v), historyDays)
 	}},
 	{"scheduleStacks", func(d *decoder, v value, c *rawConfig) {
 		c.scheduleStacks = check(d, v, d.integer(v), inRange(1, maxScheduleStacks))
@@ -102,6 +128,9 @@ var reloadRules = []fieldRule[rawReload]{
 	}},
 	{"weight", func(d *decoder, v value, r *rawReload) { r.weight = check(d, v, d.integer(v), inRange(1, 10)) }},
 	{"variables", func(d *decoder, v value, r *rawReload) { r.variables = d.variables(v) }},
+	{"maxDelayMinutes", func(d *decoder, v value, r *rawReload) {
+		r.maxDelayMinutes = check(d, v, d.integer(v), inRange(1, maxDelayMinutesLimit))
+	}},
 }
 
 // misplacedInFile and misplacedInRow say where a key of the other level
@@ -151,6 +180,20 @@ func (d *decoder) decodeFile(body ast.Node, c *rawConfig) {
 		d.add(c.account.line, "region", "missing; account and region go together: set both or neither")
 	case c.region.line != 0 && c.account.line == 0:
 		d.add(c.region.line, "account", "missing; account and region go together: set both or neither")
+	}
+	// Lambda throttles a queue's functions beyond the function's reserved
+	// concurrency, and every throttled batch counts as a receive of its
+	// messages, so the queue may not ask for more.
+	if c.reservedConcurrency.ok && (c.concurrency.ok || c.concurrency.line == 0) {
+		n := or(c.concurrency, defaultConcurrency)
+		if n > c.reservedConcurrency.value {
+			line, what := c.reservedConcurrency.line, fmt.Sprintf("the default concurrency of %d", n)
+			if c.concurrency.ok {
+				line, what = c.concurrency.line, fmt.Sprintf("concurrency %d", n)
+			}
+			d.add(line, "concurrency", "%s is above reservedConcurrency %d, so Lambda would throttle the start queue's functions; set concurrency: %d or less, or raise reservedConcurrency",
+				what, c.reservedConcurrency.value, c.reservedConcurrency.value)
+		}
 	}
 	// The function reads the secret, and Secrets Manager uses the key, in
 	// the stack's region.
@@ -386,6 +429,26 @@ func reservedConcurrency(n int) (int, string) {
 		return n, "0 would stop every reload; remove the line to use the account's unreserved concurrency, or set 1-1000"
 	case n < 1 || n > 1000:
 		return n, fmt.Sprintf("%d is out of range 1-1000", n)
+	}
+	return n, ""
+}
+
+// concurrency accepts how many functions the start queue's event source
+// mapping may run at once.
+func concurrency(n int) (int, string) {
+	if n < minConcurrency || n > maxConcurrency {
+		return n, fmt.Sprintf("%d is out of range %d-%d; Lambda reads a queue with at least %d functions at once, and reservedConcurrency caps a single one", n, minConcurrency, maxConcurrency, minConcurrency)
+	}
+	return n, ""
+}
+
+// historyDays accepts how long the ledger keeps a run.
+func historyDays(n int) (int, string) {
+	switch {
+	case n < minHistoryDays:
+		return n, fmt.Sprintf("%d is too short; keep runs at least %d days, as long as a run's message may wait in the dead-letter queue, so that a redriven run finds its record and starts nothing twice", n, minHistoryDays)
+	case n > maxHistoryDays:
+		return n, fmt.Sprintf("%d is out of range %d-%d", n, minHistoryDays, maxHistoryDays)
 	}
 	return n, ""
 }

@@ -7,26 +7,36 @@ import (
 	"strings"
 )
 
-// Input returns the event the row's schedule sends to the reload function,
-// as compact JSON: appId, then only the fields the row sets, in the fixed
-// order partial, weight, variables (their names sorted). A field the row
-// leaves out is absent, never null or false. The output is deterministic,
-// so templates do not change unless the row does.
+// ScheduledTimePlaceholder is EventBridge Scheduler's context attribute for
+// a run's nominal time. Scheduler replaces it in a target's Input at every
+// invocation, so the message names the minute the run was due, which is the
+// run's identity in the ledger.
+const ScheduledTimePlaceholder = "<aws.scheduler.scheduled-time>"
+
+// Input returns the message the row's schedule sends to the start queue,
+// as compact JSON: appId, row, scheduledTime (Scheduler's placeholder), then
+// only the fields the row sets, in the fixed order partial, variables
+// (their names sorted), weight, maxDelayMinutes. A field the row leaves out
+// is absent, never null or false: maxDelayMinutes appears only when the row
+// sets its own, since the function knows the file's. The output is
+// deterministic, so templates do not change unless the row does.
 //
-// It is the function's event contract: appId (a GUID), an optional partial
-// boolean, an optional weight from 1 to 10 and an optional variables object
-// of strings. The function rejects any other field.
+// It is the function's message contract: appId (a GUID), row (the row's
+// name), scheduledTime (RFC 3339), an optional partial boolean, an optional
+// variables object of strings, an optional weight from 1 to 10 and an
+// optional maxDelayMinutes from 1 to 1440.
 func (r Reload) Input() string {
 	var b strings.Builder
 	b.WriteString(`{"appId":`)
 	writeJSONString(&b, r.AppID)
+	b.WriteString(`,"row":`)
+	writeJSONString(&b, r.Name)
+	// Written out, not marshalled: encoding/json would escape the angle
+	// brackets, and Scheduler replaces only the literal placeholder.
+	b.WriteString(`,"scheduledTime":"` + ScheduledTimePlaceholder + `"`)
 	if r.Partial != nil {
 		b.WriteString(`,"partial":`)
 		b.WriteString(strconv.FormatBool(*r.Partial))
-	}
-	if r.Weight != 0 {
-		b.WriteString(`,"weight":`)
-		b.WriteString(strconv.Itoa(r.Weight))
 	}
 	if len(r.Variables) > 0 {
 		b.WriteString(`,"variables":{`)
@@ -44,6 +54,14 @@ func (r Reload) Input() string {
 			writeJSONString(&b, r.Variables[name])
 		}
 		b.WriteByte('}')
+	}
+	if r.Weight != 0 {
+		b.WriteString(`,"weight":`)
+		b.WriteString(strconv.Itoa(r.Weight))
+	}
+	if r.MaxDelayMinutes != 0 {
+		b.WriteString(`,"maxDelayMinutes":`)
+		b.WriteString(strconv.Itoa(r.MaxDelayMinutes))
 	}
 	b.WriteByte('}')
 	return b.String()

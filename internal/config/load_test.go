@@ -1,6 +1,7 @@
 package config
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -57,7 +58,7 @@ var invalidFiles = []struct {
 		":1: tenantURL: unknown field; did you mean tenantUrl?",
 		":1: tenantUrl: missing; add the Qlik Cloud tenant's address, such as https://acme.eu.qlikcloud.com",
 		":3: schedule: unknown field; schedule is a setting of a row; put it under reloads",
-		":4: colour: unknown field; the known fields are tenantUrl, account, region, timezone, alarmEmail, flexibleWindowMinutes, reservedConcurrency, waitSeconds, scheduleStacks, logRetentionDays, existingSecretArn, kmsKeyArn, reloads",
+		":4: colour: unknown field; the known fields are tenantUrl, account, region, timezone, alarmEmail, flexibleWindowMinutes, reservedConcurrency, concurrency, waitSeconds, maxDelayMinutes, historyDays, scheduleStacks, logRetentionDays, existingSecretArn, kmsKeyArn, reloads",
 	}},
 	{file: "duplicate-key.yaml", want: []string{
 		":3: timezone: set twice, also on line 2; keep one",
@@ -111,8 +112,26 @@ var invalidFiles = []struct {
 	{file: "reserved-concurrency-zero.yaml", schema: true, want: []string{
 		":2: reservedConcurrency: 0 would stop every reload; remove the line to use the account's unreserved concurrency, or set 1-1000",
 	}},
+	{file: "concurrency-range.yaml", schema: true, want: []string{
+		":2: concurrency: 1 is out of range 2-1000; Lambda reads a queue with at least 2 functions at once, and reservedConcurrency caps a single one",
+	}},
+	{file: "concurrency-above-reserved.yaml", want: []string{
+		":3: concurrency: concurrency 8 is above reservedConcurrency 4, so Lambda would throttle the start queue's functions; set concurrency: 4 or less, or raise reservedConcurrency",
+	}},
+	{file: "concurrency-default-above-reserved.yaml", want: []string{
+		":2: concurrency: the default concurrency of 5 is above reservedConcurrency 3, so Lambda would throttle the start queue's functions; set concurrency: 3 or less, or raise reservedConcurrency",
+	}},
 	{file: "wait-seconds-range.yaml", schema: true, want: []string{
 		":2: waitSeconds: 61 is out of range 0-60",
+	}},
+	{file: "max-delay-range.yaml", schema: true, want: []string{
+		":2: maxDelayMinutes: 0 is out of range 1-1440",
+	}},
+	{file: "history-days-short.yaml", schema: true, want: []string{
+		":2: historyDays: 7 is too short; keep runs at least 15 days, as long as a run's message may wait in the dead-letter queue, so that a redriven run finds its record and starts nothing twice",
+	}},
+	{file: "history-days-range.yaml", schema: true, want: []string{
+		":2: historyDays: 4000 is out of range 15-3653",
 	}},
 	{file: "schedule-stacks-range.yaml", schema: true, want: []string{
 		":2: scheduleStacks: 101 is out of range 1-100",
@@ -196,6 +215,9 @@ var invalidFiles = []struct {
 	}},
 	{file: "weight-quoted.yaml", schema: true, want: []string{
 		":6: reloads[0].weight: expected a number, got text; write it without quotes",
+	}},
+	{file: "row-max-delay.yaml", schema: true, want: []string{
+		":6: reloads[0].maxDelayMinutes: 1441 is out of range 1-1440",
 	}},
 	{file: "variables-too-many.yaml", schema: true, want: []string{
 		":6: reloads[0].variables: 21 variables is too many; the limit is 20",
@@ -291,6 +313,7 @@ func TestLoadValid(t *testing.T) {
 				Name: "minimal", Path: "testdata/valid/minimal.yaml",
 				TenantURL: "https://acme.eu.qlikcloud.com", Timezone: "UTC",
 				WaitSeconds: 5, ScheduleStacks: 1, LogRetentionDays: 90,
+				Concurrency: 5, MaxDelayMinutes: 60, HistoryDays: 90,
 			},
 		},
 		{
@@ -300,6 +323,7 @@ func TestLoadValid(t *testing.T) {
 				TenantURL: "https://acme.eu.qlikcloud.com", Account: "012345678901", Region: "eu-north-1",
 				Timezone: "Europe/Stockholm", AlarmEmail: "bi-ops@example.com",
 				FlexibleWindowMinutes: 15, ReservedConcurrency: 10, WaitSeconds: 0, ScheduleStacks: 3, LogRetentionDays: 365,
+				Concurrency: 8, MaxDelayMinutes: 120, HistoryDays: 400,
 				ExistingSecretArn: "arn:aws:secretsmanager:eu-north-1:012345678901:secret:qlik/prod-AbCdEf",
 				KMSKeyArn:         "arn:aws:kms:eu-north-1:012345678901:key/mrk-0123456789abcdef0123456789abcdef",
 				Reloads: []Reload{
@@ -307,13 +331,13 @@ func TestLoadValid(t *testing.T) {
 						Name: "sales-intraday", AppID: app, Schedule: "cron(0/5 8-17 ? * MON-FRI *)",
 						Timezone: "America/New_York", Enabled: false, Partial: &yes,
 						Description: "Sales, through the working day", FlexibleWindowMinutes: 0, Weight: 10,
-						Variables: map[string]string{"vRegion": "EMEA", "vYear": "2026"}, Line: 15,
+						Variables: map[string]string{"vRegion": "EMEA", "vYear": "2026"}, MaxDelayMinutes: 15, Line: 18,
 					},
 					{
 						// Inherits the file's time zone and flexible window.
 						Name: "sales-weekend", AppID: app, Schedule: "rate(1 day)",
 						Timezone: "Europe/Stockholm", Enabled: true, Partial: &no,
-						FlexibleWindowMinutes: 15, Line: 27,
+						FlexibleWindowMinutes: 15, Line: 31,
 					},
 				},
 			},
@@ -323,6 +347,7 @@ func TestLoadValid(t *testing.T) {
 			want: &Config{
 				Name: "variables-literal", Path: "testdata/valid/variables-literal.yaml",
 				TenantURL: "https://acme.eu.qlikcloud.com", Timezone: "UTC", WaitSeconds: 5, ScheduleStacks: 1, LogRetentionDays: 90,
+				Concurrency: 5, MaxDelayMinutes: 60, HistoryDays: 90,
 				Reloads: []Reload{{
 					Name: "sales-daily", AppID: app, Schedule: "cron(0 6 ? * MON-FRI *)", Timezone: "UTC", Enabled: true, Line: 3,
 					// Every value is kept exactly as written.
@@ -339,6 +364,7 @@ func TestLoadValid(t *testing.T) {
 			want: &Config{
 				Name: "flow-style", Path: "testdata/valid/flow-style.yaml",
 				TenantURL: "https://acme.eu.qlikcloud.com", Timezone: "UTC", WaitSeconds: 5, ScheduleStacks: 1, LogRetentionDays: 90,
+				Concurrency: 5, MaxDelayMinutes: 60, HistoryDays: 90,
 				Reloads: []Reload{
 					{Name: "a", AppID: app, Schedule: "rate(5 minutes)", Timezone: "UTC", Enabled: true, Line: 2},
 					{Name: "b", AppID: app, Schedule: "at(2026-12-24T15:00:00)", Timezone: "UTC", Enabled: true, Line: 2},
@@ -351,6 +377,7 @@ func TestLoadValid(t *testing.T) {
 			want: &Config{
 				Name: "anchors", Path: "testdata/valid/anchors.yaml",
 				TenantURL: "https://acme.eu.qlikcloud.com", Timezone: "UTC", WaitSeconds: 5, ScheduleStacks: 1, LogRetentionDays: 90,
+				Concurrency: 5, MaxDelayMinutes: 60, HistoryDays: 90,
 				Reloads: []Reload{{Name: "nightly", AppID: app, Schedule: "cron(0 2 * * ? *)", Timezone: "UTC", Enabled: true, Line: 3}},
 			},
 		},
@@ -491,24 +518,34 @@ func TestStackIndexNeverChanges(t *testing.T) {
 func TestInput(t *testing.T) {
 	yes, no := true, false
 	const app = "687ef393-f0ad-4c64-ac59-6db967126015"
+	const head = `{"appId":"687ef393-f0ad-4c64-ac59-6db967126015","row":"sales-daily","scheduledTime":"<aws.scheduler.scheduled-time>"`
 	tests := []struct {
 		name string
 		row  Reload
 		want string
 	}{
-		{"app only", Reload{AppID: app}, `{"appId":"687ef393-f0ad-4c64-ac59-6db967126015"}`},
-		{"partial false is sent", Reload{AppID: app, Partial: &no}, `{"appId":"687ef393-f0ad-4c64-ac59-6db967126015","partial":false}`},
+		{"app, row and scheduled time only", Reload{Name: "sales-daily", AppID: app}, head + `}`},
+		{"partial false is sent", Reload{Name: "sales-daily", AppID: app, Partial: &no}, head + `,"partial":false}`},
 		{
 			"every field in fixed order",
-			Reload{AppID: app, Partial: &yes, Weight: 3, Variables: map[string]string{"z": "last", "a": `"quoted" <b>`, "m": ""}},
-			`{"appId":"687ef393-f0ad-4c64-ac59-6db967126015","partial":true,"weight":3,"variables":{"a":"\"quoted\" \u003cb\u003e","m":"","z":"last"}}`,
+			Reload{Name: "sales-daily", AppID: app, Partial: &yes, Weight: 3, MaxDelayMinutes: 30, Variables: map[string]string{"z": "last", "a": `"quoted" <b>`, "m": ""}},
+			head + `,"partial":true,"variables":{"a":"\"quoted\" \u003cb\u003e","m":"","z":"last"},"weight":3,"maxDelayMinutes":30}`,
 		},
-		{"settings that are not in the event", Reload{AppID: app, Name: "n", Schedule: "rate(1 day)", Description: "d", Timezone: "UTC", Enabled: true, FlexibleWindowMinutes: 5}, `{"appId":"687ef393-f0ad-4c64-ac59-6db967126015"}`},
+		{
+			"settings that are not in the message",
+			Reload{Name: "sales-daily", AppID: app, Schedule: "rate(1 day)", Description: "d", Timezone: "UTC", Enabled: true, FlexibleWindowMinutes: 5},
+			head + `}`,
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := tt.row.Input(); got != tt.want {
+			got := tt.row.Input()
+			if got != tt.want {
 				t.Errorf("Input()\n got: %s\nwant: %s", got, tt.want)
+			}
+			var v map[string]any
+			if err := json.Unmarshal([]byte(got), &v); err != nil {
+				t.Errorf("Input() is not JSON: %v", err)
 			}
 		})
 	}
