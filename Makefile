@@ -111,6 +111,16 @@ bootstrap: tools ## Prepare the environment's AWS account and region for CDK dep
 deploy: synth ## Deploy one environment from the synthesized cdk.out (needs AWS credentials and a bootstrapped account).
 	$(CDK) deploy --app $(OUT) --all --require-approval broadening --concurrency 4
 
+# make history: the runs of one environment from its ledger, newest first.
+ROW ?=
+FAILED ?=
+SINCE ?= 24h
+HISTORY_ARGS := -config $(CONFIG_FILE) -since $(SINCE)$(if $(ROW), -row $(ROW))$(if $(FAILED), -failed)
+
+.PHONY: history
+history: ## Print the environment's runs, newest first (ROW=name, FAILED=1, SINCE=24h; needs AWS credentials).
+	@go run ./cmd/history $(HISTORY_ARGS)
+
 .PHONY: clean
 clean: ## Remove build outputs.
 	rm -rf cdk.out cdk.out.masked out bootstrap

@@ -39,7 +39,7 @@ func RowName(run ledger.Run) string {
 	if run.Row != "" {
 		return run.Row
 	}
-	return "(direct invocation of app " + run.AppID + ")"
+	return "(app " + run.AppID + ")"
 }
 
 // ScheduledIn writes a run's scheduled time in its row's time zone, with
