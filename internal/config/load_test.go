@@ -58,7 +58,7 @@ var invalidFiles = []struct {
 		":1: tenantURL: unknown field; did you mean tenantUrl?",
 		":1: tenantUrl: missing; add the Qlik Cloud tenant's address, such as https://acme.eu.qlikcloud.com",
 		":3: schedule: unknown field; schedule is a setting of a row; put it under reloads",
-		":4: colour: unknown field; the known fields are tenantUrl, account, region, timezone, alarmEmail, flexibleWindowMinutes, reservedConcurrency, concurrency, waitSeconds, maxDelayMinutes, historyDays, scheduleStacks, logRetentionDays, existingSecretArn, kmsKeyArn, reloads",
+		":4: colour: unknown field; the known fields are tenantUrl, account, region, timezone, alarmEmail, flexibleWindowMinutes, reservedConcurrency, concurrency, waitSeconds, maxDelayMinutes, historyDays, watchReadsPerMinute, maxRunHours, scheduleStacks, logRetentionDays, existingSecretArn, kmsKeyArn, reloads",
 	}},
 	{file: "duplicate-key.yaml", want: []string{
 		":3: timezone: set twice, also on line 2; keep one",
@@ -132,6 +132,10 @@ var invalidFiles = []struct {
 	}},
 	{file: "history-days-range.yaml", schema: true, want: []string{
 		":2: historyDays: 4000 is out of range 15-3653",
+	}},
+	{file: "watch-range.yaml", schema: true, want: []string{
+		":2: watchReadsPerMinute: 900 is out of range 1-500",
+		":3: maxRunHours: 0 is out of range 1-168",
 	}},
 	{file: "schedule-stacks-range.yaml", schema: true, want: []string{
 		":2: scheduleStacks: 101 is out of range 1-100",
@@ -313,7 +317,7 @@ func TestLoadValid(t *testing.T) {
 				Name: "minimal", Path: "testdata/valid/minimal.yaml",
 				TenantURL: "https://acme.eu.qlikcloud.com", Timezone: "UTC",
 				WaitSeconds: 5, ScheduleStacks: 1, LogRetentionDays: 90,
-				Concurrency: 5, MaxDelayMinutes: 60, HistoryDays: 90,
+				Concurrency: 5, MaxDelayMinutes: 60, HistoryDays: 90, WatchReadsPerMinute: 100, MaxRunHours: 12,
 			},
 		},
 		{
@@ -323,7 +327,7 @@ func TestLoadValid(t *testing.T) {
 				TenantURL: "https://acme.eu.qlikcloud.com", Account: "012345678901", Region: "eu-north-1",
 				Timezone: "Europe/Stockholm", AlarmEmail: "bi-ops@example.com",
 				FlexibleWindowMinutes: 15, ReservedConcurrency: 10, WaitSeconds: 0, ScheduleStacks: 3, LogRetentionDays: 365,
-				Concurrency: 8, MaxDelayMinutes: 120, HistoryDays: 400,
+				Concurrency: 8, MaxDelayMinutes: 120, HistoryDays: 400, WatchReadsPerMinute: 50, MaxRunHours: 6,
 				ExistingSecretArn: "arn:aws:secretsmanager:eu-north-1:012345678901:secret:qlik/prod-AbCdEf",
 				KMSKeyArn:         "arn:aws:kms:eu-north-1:012345678901:key/mrk-0123456789abcdef0123456789abcdef",
 				Reloads: []Reload{
@@ -331,13 +335,13 @@ func TestLoadValid(t *testing.T) {
 						Name: "sales-intraday", AppID: app, Schedule: "cron(0/5 8-17 ? * MON-FRI *)",
 						Timezone: "America/New_York", Enabled: false, Partial: &yes,
 						Description: "Sales, through the working day", FlexibleWindowMinutes: 0, Weight: 10,
-						Variables: map[string]string{"vRegion": "EMEA", "vYear": "2026"}, MaxDelayMinutes: 15, Line: 18,
+						Variables: map[string]string{"vRegion": "EMEA", "vYear": "2026"}, MaxDelayMinutes: 15, Line: 20,
 					},
 					{
 						// Inherits the file's time zone and flexible window.
 						Name: "sales-weekend", AppID: app, Schedule: "rate(1 day)",
 						Timezone: "Europe/Stockholm", Enabled: true, Partial: &no,
-						FlexibleWindowMinutes: 15, Line: 31,
+						FlexibleWindowMinutes: 15, Line: 33,
 					},
 				},
 			},
@@ -347,7 +351,7 @@ func TestLoadValid(t *testing.T) {
 			want: &Config{
 				Name: "variables-literal", Path: "testdata/valid/variables-literal.yaml",
 				TenantURL: "https://acme.eu.qlikcloud.com", Timezone: "UTC", WaitSeconds: 5, ScheduleStacks: 1, LogRetentionDays: 90,
-				Concurrency: 5, MaxDelayMinutes: 60, HistoryDays: 90,
+				Concurrency: 5, MaxDelayMinutes: 60, HistoryDays: 90, WatchReadsPerMinute: 100, MaxRunHours: 12,
 				Reloads: []Reload{{
 					Name: "sales-daily", AppID: app, Schedule: "cron(0 6 ? * MON-FRI *)", Timezone: "UTC", Enabled: true, Line: 3,
 					// Every value is kept exactly as written.
@@ -364,7 +368,7 @@ func TestLoadValid(t *testing.T) {
 			want: &Config{
 				Name: "flow-style", Path: "testdata/valid/flow-style.yaml",
 				TenantURL: "https://acme.eu.qlikcloud.com", Timezone: "UTC", WaitSeconds: 5, ScheduleStacks: 1, LogRetentionDays: 90,
-				Concurrency: 5, MaxDelayMinutes: 60, HistoryDays: 90,
+				Concurrency: 5, MaxDelayMinutes: 60, HistoryDays: 90, WatchReadsPerMinute: 100, MaxRunHours: 12,
 				Reloads: []Reload{
 					{Name: "a", AppID: app, Schedule: "rate(5 minutes)", Timezone: "UTC", Enabled: true, Line: 2},
 					{Name: "b", AppID: app, Schedule: "at(2026-12-24T15:00:00)", Timezone: "UTC", Enabled: true, Line: 2},
@@ -377,7 +381,7 @@ func TestLoadValid(t *testing.T) {
 			want: &Config{
 				Name: "anchors", Path: "testdata/valid/anchors.yaml",
 				TenantURL: "https://acme.eu.qlikcloud.com", Timezone: "UTC", WaitSeconds: 5, ScheduleStacks: 1, LogRetentionDays: 90,
-				Concurrency: 5, MaxDelayMinutes: 60, HistoryDays: 90,
+				Concurrency: 5, MaxDelayMinutes: 60, HistoryDays: 90, WatchReadsPerMinute: 100, MaxRunHours: 12,
 				Reloads: []Reload{{Name: "nightly", AppID: app, Schedule: "cron(0 2 * * ? *)", Timezone: "UTC", Enabled: true, Line: 3}},
 			},
 		},
@@ -528,8 +532,8 @@ func TestInput(t *testing.T) {
 		{"partial false is sent", Reload{Name: "sales-daily", AppID: app, Partial: &no}, head + `,"partial":false}`},
 		{
 			"every field in fixed order",
-			Reload{Name: "sales-daily", AppID: app, Partial: &yes, Weight: 3, MaxDelayMinutes: 30, Variables: map[string]string{"z": "last", "a": `"quoted" <b>`, "m": ""}},
-			head + `,"partial":true,"variables":{"a":"\"quoted\" \u003cb\u003e","m":"","z":"last"},"weight":3,"maxDelayMinutes":30}`,
+			Reload{Name: "sales-daily", AppID: app, Partial: &yes, Weight: 3, MaxDelayMinutes: 30, Timezone: "Europe/Stockholm", Variables: map[string]string{"z": "last", "a": `"quoted" <b>`, "m": ""}},
+			head + `,"partial":true,"variables":{"a":"\"quoted\" \u003cb\u003e","m":"","z":"last"},"weight":3,"maxDelayMinutes":30,"timezone":"Europe/Stockholm"}`,
 		},
 		{
 			"settings that are not in the message",
