@@ -66,7 +66,11 @@ func TestFiveThousandRowsSynthesize(t *testing.T) {
 		if total >= 500 {
 			t.Errorf("stack %s has %d resources; CloudFormation allows 500", s.Name, total)
 		}
-		schedules += counts["AWS::Scheduler::Schedule"]
+		n, err := s.RowSchedules()
+		if err != nil {
+			t.Fatal(err)
+		}
+		schedules += n
 	}
 	if schedules != rows {
 		t.Errorf("got %d schedules, want %d", schedules, rows)
