@@ -110,7 +110,7 @@ func (m *metrics) records(t *testing.T) []map[string]any {
 // harness is a ledger on dynalite, a fake tenant and a fake clock, with
 // what the watcher sends.
 type harness struct {
-	t       *testing.T
+	t       testing.TB
 	clock   *clock.Fake
 	tenant  *qliktest.Tenant
 	ledger  *ledger.Ledger
@@ -119,7 +119,7 @@ type harness struct {
 	metrics *metrics
 }
 
-func newHarness(t *testing.T, opts ...qliktest.Option) *harness {
+func newHarness(t testing.TB, opts ...qliktest.Option) *harness {
 	t.Helper()
 	clk := clock.NewFake(start)
 	tenant := qliktest.New(t, append([]qliktest.Option{qliktest.WithClock(clk.Now)}, opts...)...)
