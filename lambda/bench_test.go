@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"slices"
@@ -29,7 +30,13 @@ import (
 //   - overhead-ms: the invocation's duration (event handed out to result
 //     received) minus the second Qlik kept the reload queued: the time the
 //     function itself adds;
-//   - peak-rss-MB: the process's maximum resident memory (getrusage).
+//   - peak-rss-MB: the process's maximum resident memory (getrusage);
+//   - billed-ms: what Lambda bills for the invocation, its duration rounded
+//     up to the millisecond (the cold start adds the init duration, which
+//     Lambda bills for custom runtimes);
+//   - qlik-reads/op: GET requests the tenant received per invocation (the
+//     app check, the list of reloads and the polls), from Qlik's tenant-wide
+//     budget of 1,000 reads a minute.
 
 // queuedFor is how long the fake tenant keeps each new reload QUEUED.
 const queuedFor = time.Second
@@ -49,6 +56,15 @@ func newBenchFakes(b *testing.B) benchFakes {
 	secrets.Put(e2eSecretName, `{"key": "`+e2eKey+`"}`)
 	return benchFakes{tenant: tenant, secrets: secrets}
 }
+
+// reads returns how many GET requests the tenant received so far.
+func (f benchFakes) reads() int {
+	return f.tenant.Count(qliktest.RouteGetApp) + f.tenant.Count(qliktest.RouteListReloads) + f.tenant.Count(qliktest.RouteGetReload)
+}
+
+// billed is Lambda's billed duration for a duration d, in milliseconds:
+// rounded up to the millisecond.
+func billed(d time.Duration) float64 { return math.Ceil(ms(d)) }
 
 // benchApp returns a distinct app id per iteration, so that every
 // invocation creates a reload instead of finding the previous one.
@@ -87,7 +103,8 @@ const mib = 1 << 20
 func BenchmarkColdStart(b *testing.B) {
 	bin := buildBootstrap(b)
 	fakes := newBenchFakes(b)
-	var inits, overheads, rss []float64
+	var inits, overheads, rss, bills []float64
+	reads0 := fakes.reads()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		api := newRuntimeAPI(b)
@@ -97,11 +114,14 @@ func BenchmarkColdStart(b *testing.B) {
 		mustCreate(b, a)
 		inits = append(inits, ms(first.Sub(p.started)))
 		overheads = append(overheads, ms(a.at.Sub(inv.sentAt)-queuedFor))
+		bills = append(bills, billed(first.Sub(p.started))+billed(a.at.Sub(inv.sentAt)))
 		rss = append(rss, float64(p.stop())/mib)
 	}
 	b.StopTimer()
 	b.ReportMetric(median(inits), "init-ms")
 	b.ReportMetric(median(overheads), "overhead-ms")
+	b.ReportMetric(median(bills), "billed-ms")
+	b.ReportMetric(float64(fakes.reads()-reads0)/float64(b.N), "qlik-reads/op")
 	b.ReportMetric(median(rss), "peak-rss-MB")
 }
 
@@ -116,15 +136,19 @@ func BenchmarkWarmInvocation(b *testing.B) {
 	// One invocation first, so that every measured one is warm.
 	a, _ := api.invoke(b, `{"appId":"`+benchApp(1<<20)+`"}`, time.Minute)
 	mustCreate(b, a)
-	var overheads []float64
+	var overheads, bills []float64
+	reads0 := fakes.reads()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		a, inv := api.invoke(b, `{"appId":"`+benchApp(i)+`"}`, time.Minute)
 		mustCreate(b, a)
 		overheads = append(overheads, ms(a.at.Sub(inv.sentAt)-queuedFor))
+		bills = append(bills, billed(a.at.Sub(inv.sentAt)))
 	}
 	b.StopTimer()
 	b.ReportMetric(median(overheads), "overhead-ms")
+	b.ReportMetric(median(bills), "billed-ms")
+	b.ReportMetric(float64(fakes.reads()-reads0)/float64(b.N), "qlik-reads/op")
 	b.ReportMetric(float64(p.stop())/mib, "peak-rss-MB")
 }
 
@@ -143,7 +167,8 @@ func BenchmarkWarmInvocationNoWait(b *testing.B) {
 	if a, _ := api.invoke(b, `{"appId":"`+benchApp(1<<20)+`"}`, time.Minute); a.kind != "response" {
 		b.Fatalf("warm-up invocation: %s %s", a.kind, a.body)
 	}
-	var durations []float64
+	var durations, bills []float64
+	reads0 := fakes.reads()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		a, inv := api.invoke(b, `{"appId":"`+benchApp(i)+`"}`, time.Minute)
@@ -151,9 +176,12 @@ func BenchmarkWarmInvocationNoWait(b *testing.B) {
 			b.Fatalf("invocation: %s %s", a.kind, a.body)
 		}
 		durations = append(durations, ms(a.at.Sub(inv.sentAt)))
+		bills = append(bills, billed(a.at.Sub(inv.sentAt)))
 	}
 	b.StopTimer()
 	b.ReportMetric(median(durations), "duration-ms")
+	b.ReportMetric(median(bills), "billed-ms")
+	b.ReportMetric(float64(fakes.reads()-reads0)/float64(b.N), "qlik-reads/op")
 	b.ReportMetric(float64(p.stop())/mib, "peak-rss-MB")
 }
 

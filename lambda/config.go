@@ -36,6 +36,16 @@ const (
 	envHistoryDays     = "QLIK_HISTORY_DAYS"
 )
 
+// functionTimeout is the reload function's timeout, as the stack sets it
+// (functionTimeoutSeconds in stacks/function.go).
+const functionTimeout = 120 * time.Second
+
+// maxRequestTimeout bounds QLIK_REQUEST_TIMEOUT. The POST that starts a
+// reload is sent only while one attempt and a look-up of its outcome (one
+// more request) fit before the deadline, after the app and list checks, so
+// a request may take well under half of the function's timeout.
+const maxRequestTimeout = 50 * time.Second
+
 // config is the function's configuration, read once from the environment.
 type config struct {
 	TenantURL      string
@@ -89,8 +99,8 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if cfg.WaitTimeout, err = duration(getenv, envWaitTimeout, reload.DefaultWaitTimeout, 0, 15*time.Minute, true); err != nil {
 		errs = append(errs, err)
 	}
-	if cfg.RequestTimeout, err = duration(getenv, envRequestTimeout, qlik.DefaultRequestTimeout, 0, 5*time.Minute, false); err != nil {
-		errs = append(errs, err)
+	if cfg.RequestTimeout, err = duration(getenv, envRequestTimeout, qlik.DefaultRequestTimeout, 0, maxRequestTimeout, false); err != nil {
+		errs = append(errs, fmt.Errorf("%w: the reload is started only while one request and a look-up of its outcome still fit in the function's %s timeout", err, functionTimeout))
 	}
 	if cfg.SecretTTL, err = duration(getenv, envSecretTTL, credential.DefaultTTL, 0, 24*time.Hour, true); err != nil {
 		errs = append(errs, err)

@@ -70,7 +70,17 @@ func TestLoadConfig(t *testing.T) {
 		{name: "wait without unit", env: with("QLIK_WAIT_TIMEOUT", "5"), wantErr: []string{`QLIK_WAIT_TIMEOUT="5": not a duration`}},
 		{name: "negative wait", env: with("QLIK_WAIT_TIMEOUT", "-1s"), wantErr: []string{`QLIK_WAIT_TIMEOUT="-1s": must be from 0 to 15m0s`}},
 		{name: "wait too long", env: with("QLIK_WAIT_TIMEOUT", "1h"), wantErr: []string{"QLIK_WAIT_TIMEOUT"}},
-		{name: "zero request timeout", env: with("QLIK_REQUEST_TIMEOUT", "0"), wantErr: []string{`QLIK_REQUEST_TIMEOUT="0": must be from above 0 to 5m0s`}},
+		{name: "zero request timeout", env: with("QLIK_REQUEST_TIMEOUT", "0"), wantErr: []string{`QLIK_REQUEST_TIMEOUT="0": must be from above 0 to 50s`}},
+		{
+			name:    "request timeout that leaves no time for a look-up in the function's timeout",
+			env:     with("QLIK_REQUEST_TIMEOUT", "2m"),
+			wantErr: []string{`QLIK_REQUEST_TIMEOUT="2m": must be from above 0 to 50s`, "look-up of its outcome", "2m0s timeout"},
+		},
+		{
+			name: "longest request timeout",
+			env:  with("QLIK_REQUEST_TIMEOUT", "50s"),
+			want: func() config { c := defaults; c.RequestTimeout = 50 * time.Second; return c }(),
+		},
 		{name: "bad TTL", env: with("QLIK_SECRET_TTL", "forever"), wantErr: []string{"QLIK_SECRET_TTL"}},
 		{
 			name: "lateness bound and history set",

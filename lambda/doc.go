@@ -83,10 +83,14 @@
 //
 //   - QLIK_WAIT_TIMEOUT (default 5s, 0 to 15m): how long to poll a new
 //     reload for it to leave QUEUED. 0 returns right after the 201.
-//   - QLIK_REQUEST_TIMEOUT (default 10s, above 0 up to 5m): bound of one
+//   - QLIK_REQUEST_TIMEOUT (default 10s, above 0 up to 50s): bound of one
 //     HTTP request to the tenant; the invocation's deadline bounds it too.
+//     The POST that starts a reload is sent only while it and a look-up of
+//     its outcome (two request timeouts) fit before the deadline, so the
+//     bound keeps well under half of the function's 120 s timeout.
 //   - QLIK_SECRET_TTL (default 5m, 0 to 24h): how long a warm process keeps
-//     the secret before reading it again. 0 reads it on every invocation
+//     the secret before reading it again, in wall time (also across the
+//     time Lambda keeps the process frozen). 0 reads it once per invocation
 //     (an OAuth access token is cached regardless).
 //
 // Set by the stacks, for the start queue and the run ledger (the first
@@ -109,10 +113,14 @@
 // # Observability
 //
 // Logs are log/slog records through aws-lambda-go's lambdacontext handler,
-// carrying requestId, appId, reloadId and status. Each invocation also
-// writes one CloudWatch embedded metric format line in the namespace
+// carrying requestId, appId, reloadId and status. Each direct invocation
+// also writes one CloudWatch embedded metric format line in the namespace
 // QlikReloadTriggers, dimension FunctionName: ReloadsStarted,
 // ReloadsAlreadyActive, TriggerFailures and ReloadsFailed (a new reload
-// seen FAILED or EXCEEDED_LIMIT while waiting). The app id is a property of
-// that line, never a dimension.
+// seen FAILED or EXCEEDED_LIMIT while waiting). Each start-queue message
+// writes one line with ReloadsStarted, ReloadsAlreadyActive,
+// RunsRateLimited, RunsRetried, RunsDeadLettered (and
+// RunsDeadLettered<errorType>) and StartLateness (ms from the scheduled
+// time to Qlik's creation of the reload). The app id and the row are
+// properties of those lines, never dimensions.
 package main

@@ -107,8 +107,12 @@ func setup(logger *slog.Logger) (func(context.Context, json.RawMessage) (any, er
 		StartQueueURL:      cfg.Runs.StartQueueURL,
 		DeadLetterQueueURL: cfg.Runs.DeadLetterQueueURL,
 		MaxDelay:           cfg.Runs.MaxDelay,
-		Logger:             logger,
-		Metrics:            metrics,
+		// A record is started only while the reads, the POST and a
+		// look-up of its outcome still fit; later records go back to the
+		// queue at once instead of failing for lack of time.
+		Reserve: 2*cfg.RequestTimeout + 5*time.Second,
+		Logger:  logger,
+		Metrics: metrics,
 	})
 	if err != nil {
 		return nil, err

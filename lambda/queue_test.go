@@ -35,25 +35,14 @@ const (
 )
 
 func TestMain(m *testing.M) {
-	s, err := dynamotest.Launch()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	ledgerTable = s.NewTableName("ledger")
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	err = dynamotest.CreateLedgerTable(ctx, s.Client(), ledgerTable)
-	cancel()
-	if err != nil {
-		s.Stop()
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	dynalite = s
 	fakeSQS = newSQSServer()
-	code := m.Run()
+	code := dynamotest.Main(m, &dynalite, func(s *dynamotest.Server) error {
+		ledgerTable = s.NewTableName("ledger")
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		return dynamotest.CreateLedgerTable(ctx, s.Client(), ledgerTable)
+	})
 	fakeSQS.srv.Close()
-	s.Stop()
 	os.Exit(code)
 }
 

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
@@ -171,16 +172,29 @@ func TestSecretIsReadOncePerTTL(t *testing.T) {
 	}
 }
 
-func TestZeroTTLReadsEveryTime(t *testing.T) {
+func TestZeroTTLReadsOncePerInvocation(t *testing.T) {
 	sm := &secrets{value: apiKey}
 	src := newSource(t, sm, nil, clock.NewFake(time.Now()), credential.WithTTL(0))
-	for range 3 {
+	invocation := func(id string) context.Context {
+		return lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: id})
+	}
+	// An invocation's requests (app, list, POST, polls) share one read.
+	for _, ctx := range []context.Context{invocation("req-1"), invocation("req-1"), invocation("req-1"), invocation("req-2"), invocation("req-2")} {
+		if _, err := src.Token(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := sm.count(); got != 2 {
+		t.Errorf("reads over two invocations = %d, want 2", got)
+	}
+	// Outside an invocation, every call reads.
+	for range 2 {
 		if _, err := src.Token(context.Background()); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if got := sm.count(); got != 3 {
-		t.Errorf("reads = %d, want 3", got)
+	if got := sm.count(); got != 4 {
+		t.Errorf("reads = %d, want 4", got)
 	}
 }
 

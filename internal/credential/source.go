@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"github.com/aws/smithy-go"
@@ -47,7 +48,11 @@ const fallbackTokenLifetime = 5 * time.Minute
 type Option func(*Source) error
 
 // WithTTL sets how long the secret is kept after a successful read. Zero
-// reads it on every invocation (access tokens are still cached).
+// reads it once per invocation: the secret is kept for the requests of the
+// Lambda invocation (its request id in the context, from lambdacontext)
+// that read it, and read again by the next one; without a request id in
+// the context, every Token call reads it. Access tokens are cached
+// regardless.
 func WithTTL(d time.Duration) Option {
 	return func(s *Source) error {
 		if d < 0 {
@@ -92,7 +97,8 @@ type Source struct {
 
 	mu      sync.Mutex
 	cred    Credential
-	readAt  time.Time
+	readAt  time.Time // wall time, without a monotonic reading
+	readFor string    // the invocation's request id, for a TTL of zero
 	hasCred bool
 
 	token        string
@@ -175,7 +181,7 @@ func (s *Source) Token(ctx context.Context) (string, error) {
 		return cred.apiKey, nil
 	}
 	fingerprint := sha256.Sum256([]byte(cred.clientID + "\x00" + cred.clientSecret))
-	now := s.clock.Now()
+	now := wallNow(s.clock)
 	if s.token != "" && s.tokenFor == fingerprint && now.Before(s.tokenRefresh) {
 		return s.token, nil
 	}
@@ -222,7 +228,7 @@ func tokenLifetime(tok *qlik.Token, now time.Time) time.Duration {
 func (s *Source) InvalidateToken(token string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := s.clock.Now()
+	now := wallNow(s.clock)
 	sum := sha256.Sum256([]byte(token))
 	if sum == s.lastInvalidated && now.Sub(s.invalidatedAt) < duplicateInvalidation {
 		return
@@ -238,8 +244,9 @@ func (s *Source) InvalidateToken(token string) {
 }
 
 func (s *Source) credentialLocked(ctx context.Context) (Credential, error) {
-	now := s.clock.Now()
-	if s.hasCred && now.Sub(s.readAt) < s.ttl {
+	now := wallNow(s.clock)
+	invocation := invocationID(ctx)
+	if s.hasCred && s.fresh(now, invocation) {
 		return s.cred, nil
 	}
 	out, err := s.secrets.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: &s.secretID})
@@ -256,10 +263,33 @@ func (s *Source) credentialLocked(ctx context.Context) (Credential, error) {
 	case err != nil:
 		return Credential{}, &SecretError{SecretID: s.secretID, Reason: ReasonFormat, Problem: err.Error()}
 	}
-	s.cred, s.readAt, s.hasCred = cred, now, true
+	s.cred, s.readAt, s.readFor, s.hasCred = cred, now, invocation, true
 	s.logger.InfoContext(ctx, "read the Qlik credential from Secrets Manager",
 		"secretId", s.secretID, "credentialKind", cred.kind.String())
 	return cred, nil
+}
+
+// fresh reports whether the cached secret may still be used at now by the
+// invocation with the given request id.
+func (s *Source) fresh(now time.Time, invocation string) bool {
+	if s.ttl == 0 {
+		return invocation != "" && invocation == s.readFor
+	}
+	return now.Sub(s.readAt) < s.ttl
+}
+
+// wallNow returns the clock's time without its monotonic reading. Ages of
+// cached values must be measured in wall time: the monotonic clock stops
+// while Lambda keeps the environment frozen between invocations, so a
+// secret read an hour ago could otherwise look a second old.
+func wallNow(c clock.Clock) time.Time { return c.Now().Round(0) }
+
+// invocationID returns the Lambda request id carried by ctx, or "".
+func invocationID(ctx context.Context) string {
+	if lc, ok := lambdacontext.FromContext(ctx); ok {
+		return lc.AwsRequestID
+	}
+	return ""
 }
 
 func (s *Source) readError(err error) error {

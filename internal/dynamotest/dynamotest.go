@@ -242,3 +242,25 @@ func repoRoot() (string, error) {
 		dir = parent
 	}
 }
+
+// Main runs a test binary's tests (from TestMain) with one dynalite for
+// all of them: it sets *s, runs setup (creating shared tables, say), runs
+// m and stops the server. It returns the exit code for os.Exit; when
+// dynalite cannot start or setup fails it says why (and, for a missing
+// dynalite, how to install it) and returns 1.
+func Main(m *testing.M, s **Server, setup ...func(*Server) error) int {
+	srv, err := Launch()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer srv.Stop()
+	for _, f := range setup {
+		if err := f(srv); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+	}
+	*s = srv
+	return m.Run()
+}

@@ -30,17 +30,7 @@ var (
 // its own.
 var server *dynamotest.Server
 
-func TestMain(m *testing.M) {
-	s, err := dynamotest.Launch()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	server = s
-	code := m.Run()
-	s.Stop()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(dynamotest.Main(m, &server)) }
 
 type fixture struct {
 	ledger *ledger.Ledger

@@ -231,6 +231,11 @@ func NewTransport() *http.Transport {
 // BaseURL returns the tenant's base URL.
 func (c *Client) BaseURL() string { return c.baseURL.String() }
 
+// RequestTimeout returns the bound of one HTTP attempt. A caller that must
+// look something up after a request (the reload a POST with an unknown
+// outcome may have created) reserves at least this much time for it.
+func (c *Client) RequestTimeout() time.Duration { return c.timeout }
+
 // WithoutRetries returns a copy of c that sends each request once. It suits
 // callers that have their own loop (polling) and should stop at the first
 // failure rather than wait.
@@ -288,6 +293,13 @@ func (c *Client) do(ctx context.Context, req *http.Request, how call, v any) err
 		if err == nil {
 			return nil
 		}
+		var te *TokenError
+		if errors.As(err, &te) {
+			// The token source already retried and re-read what it could;
+			// a 401 from the token exchange must not start the
+			// re-authorisation below a second time.
+			return err
+		}
 		var ae *APIError
 		if errors.As(err, &ae) && ae.StatusCode == http.StatusUnauthorized && how.auth && !reauthorized {
 			if inv, ok := c.tokens.(TokenInvalidator); ok {
@@ -305,7 +317,14 @@ func (c *Client) do(ctx context.Context, req *http.Request, how call, v any) err
 			return err
 		}
 		wait := c.backoff(attempt+1, err)
-		if deadline, ok := ctx.Deadline(); ok && c.clock.Now().Add(wait).After(deadline) {
+		// A request that must not be repeated is sent again only when the
+		// attempt itself still fits after the wait: otherwise its outcome
+		// could be cut off by the deadline and become unknown.
+		need := wait
+		if !how.replayable {
+			need += c.timeout
+		}
+		if deadline, ok := ctx.Deadline(); ok && c.clock.Now().Add(need).After(deadline) {
 			c.logger.WarnContext(ctx, "qlik request failed; no time left to retry",
 				"method", req.Method, "path", req.URL.Path, "attempt", attempt+1,
 				"waitMs", wait.Milliseconds(), "error", err.Error())
@@ -323,6 +342,22 @@ func (c *Client) do(ctx context.Context, req *http.Request, how call, v any) err
 // attempt sends req once and returns the token it used, so that a 401 can
 // invalidate exactly that token.
 func (c *Client) attempt(ctx context.Context, req *http.Request, how call, v any) (string, error) {
+	if err := c.checkTimeToSend(ctx, req, how); err != nil {
+		return "", err
+	}
+	var token string
+	if how.auth && c.tokens != nil {
+		var err error
+		token, err = c.tokens.Token(ctx)
+		if err != nil {
+			return "", &TokenError{Method: req.Method, Path: req.URL.Path, Err: err}
+		}
+		// Again: the token exchange may have taken a while.
+		if err := c.checkTimeToSend(ctx, req, how); err != nil {
+			return token, err
+		}
+	}
+
 	actx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 
@@ -338,17 +373,20 @@ func (c *Client) attempt(ctx context.Context, req *http.Request, how call, v any
 	if req.GetBody != nil {
 		body, err := req.GetBody()
 		if err != nil {
-			return "", fmt.Errorf("%s %s: rewind body: %w", req.Method, req.URL.Path, err)
+			return token, fmt.Errorf("%s %s: rewind body: %w", req.Method, req.URL.Path, err)
 		}
 		r.Body = body
 	}
-	var token string
-	if how.auth && c.tokens != nil {
-		var err error
-		token, err = c.tokens.Token(ctx)
-		if err != nil {
-			return "", err
-		}
+	if !how.replayable {
+		// Without GetBody neither of Go's transports can send the body a
+		// second time on its own: the HTTP/2 transport otherwise repeats a
+		// request whose stream the server reset with PROTOCOL_ERROR even
+		// after the whole body went out (golang/go#47635), and the HTTP/1
+		// transport never repeats a POST without it. Such a failure then
+		// comes back here as a sent request with an unknown outcome.
+		r.GetBody = nil
+	}
+	if token != "" {
 		r.Header.Set("Authorization", "Bearer "+token)
 	}
 
@@ -386,6 +424,23 @@ func (c *Client) secrets(token, secret string) []string {
 		out = append(out, h.Secrets()...)
 	}
 	return out
+}
+
+// checkTimeToSend holds back a request that must not be repeated when one
+// attempt no longer fits before ctx's deadline.
+func (c *Client) checkTimeToSend(ctx context.Context, req *http.Request, how call) error {
+	if how.replayable {
+		return nil
+	}
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return nil
+	}
+	if left := deadline.Sub(c.clock.Now()); left < c.timeout {
+		return &RequestError{Method: req.Method, Path: req.URL.Path,
+			Err: fmt.Errorf("%w: %s left, and one attempt may take %s", ErrNoTimeToSend, max(left, 0).Round(time.Millisecond), c.timeout)}
+	}
+	return nil
 }
 
 // stripURL removes the *url.Error wrapper, whose text repeats the full URL

@@ -2,8 +2,10 @@ package qlik_test
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -573,5 +575,227 @@ func TestTokenFormattingHidesTheAccessToken(t *testing.T) {
 	var ae *qlik.APIError
 	if !errors.As(err, &ae) || ae.StatusCode != http.StatusUnauthorized {
 		t.Errorf("wrong secret: error = %v, want a 401 *APIError", err)
+	}
+}
+
+// h2Client returns a client that reaches the tenant through an HTTP/2 front
+// with the transport the function uses in production.
+func h2Client(t *testing.T, tenant *qliktest.Tenant, clk clock.Clock, opts ...qlik.Option) (*qliktest.H2Front, *qlik.Client) {
+	t.Helper()
+	front := tenant.NewH2Front(t)
+	tr := qlik.NewTransport()
+	tr.TLSClientConfig = &tls.Config{RootCAs: front.CertPool()}
+	t.Cleanup(tr.CloseIdleConnections)
+	all := append([]qlik.Option{qlik.WithHTTPClient(&http.Client{Transport: tr}),
+		qlik.WithTokenSource(staticToken(testKey)), qlik.WithClock(clk)}, opts...)
+	c, err := qlik.NewClient(front.URL, all...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return front, c
+}
+
+func TestHTTP2StreamResetAfterThePOSTIsNotReplayed(t *testing.T) {
+	tenant, _, clk := setup(t)
+	front, c := h2Client(t, tenant, clk)
+	// A read first, so that the POST goes out on an established HTTP/2
+	// connection, as the handler's POST does.
+	if _, err := c.GetApp(context.Background(), appID); err != nil {
+		t.Fatalf("GetApp over HTTP/2: %v", err)
+	}
+	front.ResetAfterHandling(http.MethodPost, "/api/v1/reloads")
+
+	_, err := c.CreateReload(context.Background(), qlik.ReloadRequest{AppID: appID})
+	var re *qlik.RequestError
+	if !errors.As(err, &re) || !re.Sent || !qlik.OutcomeUnknown(err) {
+		t.Fatalf("error = %v, want a sent *RequestError with an unknown outcome", err)
+	}
+	if got := tenant.Count(qliktest.RouteCreateReload); got != 1 {
+		t.Errorf("POSTs the tenant processed = %d, want exactly 1", got)
+	}
+	if got := tenant.ReloadsCreated(); got != 1 {
+		t.Errorf("reloads created = %d, want 1", got)
+	}
+
+	// Reads stay replayable: a reset GET is sent again and succeeds.
+	front.ResetAfterHandling(http.MethodGet, "/api/v1/reloads")
+	list, err := c.ListReloads(context.Background(), appID, 10)
+	if err != nil || len(list) != 1 {
+		t.Fatalf("ListReloads after a reset = %v, %v; want the one reload", list, err)
+	}
+}
+
+// fragments returns every piece of secret n bytes long.
+func fragments(secret string, n int) []string {
+	var out []string
+	for i := 0; i+n <= len(secret); i++ {
+		out = append(out, secret[i:i+n])
+	}
+	return out
+}
+
+func TestErrorBodiesAreRedactedBeforeTheyAreCut(t *testing.T) {
+	const secret = "client-secret-0123456789abcdefghij"
+	for _, offset := range []int{150, 170, 185, 190, 195, 199, 200, 205} {
+		t.Run(fmt.Sprint(offset), func(t *testing.T) {
+			// A proxy's HTML page that echoes the Authorization header and
+			// the token request's body, with the secrets placed so that the
+			// 200-character cut falls inside them.
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				body := new(strings.Builder)
+				_, _ = fmt.Fprint(body, strings.Repeat("x", offset))
+				_, _ = fmt.Fprintf(body, " %s ", r.Header.Get("Authorization"))
+				b := make([]byte, 4096)
+				n, _ := r.Body.Read(b)
+				_, _ = fmt.Fprintf(body, "%s", b[:n])
+				w.Header().Set("Content-Type", "text/html")
+				w.WriteHeader(http.StatusBadGateway)
+				_, _ = fmt.Fprintf(w, "<html><body>%s</body></html>", strings.Repeat("y", offset-12)+" "+body.String()[offset:])
+			}))
+			defer srv.Close()
+			// The client logs from the calling goroutine only.
+			var logs strings.Builder
+			logger := slog.New(slog.NewTextHandler(&logs, nil))
+			c, err := qlik.NewClient(srv.URL, qlik.WithTokenSource(staticToken(testKey)),
+				qlik.WithClock(clock.NewFake(time.Now())), qlik.WithRetryMax(1), qlik.WithLogger(logger))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err1 := c.GetApp(context.Background(), appID)
+			_, err2 := c.ClientCredentialsToken(context.Background(), "client-id", secret)
+			if err1 == nil || err2 == nil {
+				t.Fatalf("errors = %v, %v; want two", err1, err2)
+			}
+			out := err1.Error() + "\n" + err2.Error() + "\n" + fmt.Sprintf("%+v %#v", err1, err2) + "\n" + logs.String()
+			for _, s := range []string{testKey, secret} {
+				for _, frag := range fragments(s, 8) {
+					if strings.Contains(out, frag) {
+						t.Fatalf("output contains %q, a piece of a credential:\n%s", frag, out)
+					}
+				}
+			}
+		})
+	}
+}
+
+// countingTokens counts Token and InvalidateToken calls and fails every
+// Token call with err.
+type countingTokens struct {
+	mu                   sync.Mutex
+	err                  error
+	tokens, invalidation int
+}
+
+func (c *countingTokens) Token(context.Context) (string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.tokens++
+	return "", c.err
+}
+
+func (c *countingTokens) InvalidateToken(string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.invalidation++
+}
+
+func TestTokenFailuresAreNotPOSTFailures(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+	}{
+		{"token exchange timed out", &qlik.RequestError{Method: "POST", Path: "/oauth/token", Sent: true, Err: context.DeadlineExceeded}},
+		{"token exchange 503", &qlik.APIError{Method: "POST", Path: "/oauth/token", StatusCode: 503}},
+		{"token exchange 401", &qlik.APIError{Method: "POST", Path: "/oauth/token", StatusCode: 401}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tenant, _, clk := setup(t)
+			src := &countingTokens{err: tt.err}
+			c, err := qlik.NewClient(tenant.URL, qlik.WithTokenSource(src), qlik.WithClock(clk))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = c.CreateReload(context.Background(), qlik.ReloadRequest{AppID: appID})
+			var te *qlik.TokenError
+			if !errors.As(err, &te) || !errors.Is(err, tt.err) {
+				t.Fatalf("error = %v, want a *TokenError wrapping the exchange's error", err)
+			}
+			if qlik.OutcomeUnknown(err) {
+				t.Errorf("OutcomeUnknown = true for a POST that was never sent")
+			}
+			if got := tenant.Count(qliktest.RouteCreateReload); got != 0 {
+				t.Errorf("POSTs = %d, want 0", got)
+			}
+			if src.tokens != 1 || src.invalidation != 0 {
+				t.Errorf("token calls = %d, invalidations = %d; want 1 and 0 (no second authorisation)", src.tokens, src.invalidation)
+			}
+		})
+	}
+}
+
+func TestPOSTIsSentOnlyWhenAnAttemptFitsBeforeTheDeadline(t *testing.T) {
+	tests := []struct {
+		name      string
+		left      time.Duration
+		faults    []qliktest.Fault
+		wantPOSTs int
+		wantErr   func(error) bool
+	}{
+		{
+			name:      "first send with less time left than one attempt",
+			left:      3 * time.Second,
+			wantPOSTs: 0,
+			wantErr:   func(err error) bool { return errors.Is(err, qlik.ErrNoTimeToSend) && !qlik.OutcomeUnknown(err) },
+		},
+		{
+			name:      "re-send after a rate limit when the attempt would end after the deadline",
+			left:      6500 * time.Millisecond,
+			faults:    []qliktest.Fault{qliktest.RateLimited(2 * time.Second)},
+			wantPOSTs: 1,
+			wantErr:   func(err error) bool { var rl *qlik.RateLimitError; return errors.As(err, &rl) },
+		},
+		{
+			name:      "re-send after a rate limit when the attempt fits",
+			left:      7500 * time.Millisecond,
+			faults:    []qliktest.Fault{qliktest.RateLimited(2 * time.Second)},
+			wantPOSTs: 2,
+			wantErr:   func(err error) bool { return err == nil },
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tenant, c, clk := setup(t, qlik.WithRequestTimeout(5*time.Second))
+			tenant.Inject(qliktest.RouteCreateReload, tt.faults...)
+			ctx, cancel := context.WithDeadline(context.Background(), clk.Now().Add(tt.left))
+			defer cancel()
+			_, err := c.CreateReload(ctx, qlik.ReloadRequest{AppID: appID})
+			if !tt.wantErr(err) {
+				t.Errorf("error = %v", err)
+			}
+			if got := tenant.Count(qliktest.RouteCreateReload); got != tt.wantPOSTs {
+				t.Errorf("POSTs = %d, want %d", got, tt.wantPOSTs)
+			}
+		})
+	}
+}
+
+func TestUnreadableCreatedAnswerStillCountsAsCreated(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusCreated)
+		_, _ = w.Write([]byte(`{"id":"65f1c0de`))
+	}))
+	defer srv.Close()
+	c, err := qlik.NewClient(srv.URL, qlik.WithTokenSource(staticToken(testKey)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := c.CreateReload(context.Background(), qlik.ReloadRequest{AppID: appID, Partial: true})
+	if err != nil {
+		t.Fatalf("CreateReload = %v; a 201 means the reload was created", err)
+	}
+	if r.ID != "" || r.AppID != appID || !r.Partial {
+		t.Errorf("reload = %+v, want the app and kind asked for and no id", r)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -78,15 +79,24 @@ func (e *APIError) HasCode(code string) bool {
 }
 
 // RateLimitError is a 429 that Qlik sends when a rate-limit tier is
-// exhausted: it carries the code HTTP-429 and a Retry-After header. Nothing
-// was done with the request, so it is safe to send again after RetryAfter.
+// exhausted: it carries the code HTTP-429 and a Retry-After header. Every
+// other 429 that is not positively the pending-reload answer (see
+// [PendingReloadError]) is taken for a rate limit too, because a 429 means
+// the request was refused unprocessed. Nothing was done with the request,
+// so it is safe to send again after RetryAfter.
 // See https://qlik.dev/apis/rest/#rate-limiting.
 type RateLimitError struct {
 	*APIError
 	// RetryAfter is how long Qlik asked the caller to wait; zero when the
-	// response did not say.
+	// response did not say. A value too large to read, or beyond
+	// MaxRetryAfter, is MaxRetryAfter.
 	RetryAfter time.Duration
 }
+
+// MaxRetryAfter caps the wait a Retry-After header can ask for. Any
+// deadline a caller has ends before it, so the wait is not started and the
+// rate limit is reported instead.
+const MaxRetryAfter = 24 * time.Hour
 
 // Error describes the 429 and the wait Qlik asked for.
 func (e *RateLimitError) Error() string {
@@ -102,13 +112,44 @@ func (e *RateLimitError) Unwrap() error { return e.APIError }
 // PendingReloadError is the other 429 of POST /api/v1/reloads: "a pending
 // reload request already exists for this app". It has neither the HTTP-429
 // code nor a Retry-After header, and it is not retryable: a reload of the
-// app is already waiting to run.
+// app is already waiting to run. It is recognised positively, by its code
+// RELOADS-007 or by a title or detail that speaks of a pending reload
+// request; any other 429 is a *RateLimitError.
 type PendingReloadError struct {
 	*APIError
 }
 
 // Unwrap returns the underlying *APIError.
 func (e *PendingReloadError) Unwrap() error { return e.APIError }
+
+// TokenError is a request that was not sent because its bearer token could
+// not be had: the secret could not be read, or the OAuth token exchange
+// failed, timed out or was refused. Qlik never saw the request, so it is
+// never an unknown outcome, and the client neither retries it nor reads the
+// credential again (the token source did what it could). Err is the token
+// source's error: a *credential.SecretError, a *credential.OAuthError, or
+// the exchange's *APIError, *RateLimitError or *RequestError.
+type TokenError struct {
+	// Method and Path identify the request that was not sent.
+	Method string
+	Path   string
+	Err    error
+}
+
+// Error names the request and the token failure.
+func (e *TokenError) Error() string {
+	return fmt.Sprintf("%s %s not sent: get the bearer token: %v", e.Method, e.Path, e.Err)
+}
+
+// Unwrap returns the token source's error.
+func (e *TokenError) Unwrap() error { return e.Err }
+
+// ErrNoTimeToSend is wrapped by the *RequestError (Sent false) of a request
+// that must not be repeated and was therefore not sent: the time left before
+// the context's deadline did not cover one attempt (the request timeout).
+// Sending it anyway could leave its outcome unknown with no time to find
+// it out.
+var ErrNoTimeToSend = errors.New("not sent: too little time left before the deadline")
 
 // RequestError is a request that got no usable response: the connection
 // failed, the request timed out, or the response could not be read.
@@ -145,10 +186,16 @@ func (e *RequestError) Timeout() bool {
 }
 
 // OutcomeUnknown reports whether err leaves it open whether Qlik acted on a
-// request: the request reached Qlik and then timed out or failed to be read,
-// or Qlik answered with a 5xx status (which it may send after the work is
-// done). For POST /api/v1/reloads this means a reload may exist.
+// request: the request reached Qlik and then timed out, was reset or failed
+// to be read, or Qlik answered with a 5xx status (which it may send after
+// the work is done). For POST /api/v1/reloads this means a reload may
+// exist. A *TokenError is never an unknown outcome: the request was not
+// sent.
 func OutcomeUnknown(err error) bool {
+	var te *TokenError
+	if errors.As(err, &te) {
+		return false
+	}
 	var re *RequestError
 	if errors.As(err, &re) {
 		return re.Sent || re.StatusCode != 0
@@ -170,37 +217,57 @@ func checkResponse(resp *http.Response, now time.Time, secrets ...string) error 
 		Method:     resp.Request.Method,
 		Path:       resp.Request.URL.Path,
 		StatusCode: resp.StatusCode,
-		Errors:     parseErrors(body),
-	}
-	for i := range ae.Errors {
-		it := &ae.Errors[i]
-		it.Code = redact(it.Code, secrets)
-		it.Title = redact(it.Title, secrets)
-		it.Detail = redact(it.Detail, secrets)
+		Errors:     parseErrors(body, secrets),
 	}
 	if resp.StatusCode != http.StatusTooManyRequests {
 		return ae
 	}
 	retryAfter, hasHeader := parseRetryAfter(resp.Header.Get("Retry-After"), now)
-	if hasHeader || ae.HasCode("HTTP-429") {
-		return &RateLimitError{APIError: ae, RetryAfter: retryAfter}
-	}
-	if resp.Request.Method == http.MethodPost && resp.Request.URL.Path == reloadsPath {
+	if !hasHeader && !ae.HasCode("HTTP-429") && isPendingReload(ae) &&
+		resp.Request.Method == http.MethodPost && resp.Request.URL.Path == reloadsPath {
 		return &PendingReloadError{APIError: ae}
 	}
-	// A bare 429 anywhere else can only be a rate limit that forgot to say
-	// for how long; the backoff policy picks the wait.
-	return &RateLimitError{APIError: ae}
+	// Any other 429 is a rate limit, whether or not it says for how long
+	// (Qlik documents limits beyond the HTTP-429 one, tenant-wide and on
+	// error responses); the backoff policy picks the wait when it does not.
+	return &RateLimitError{APIError: ae, RetryAfter: retryAfter}
 }
 
-func parseErrors(body []byte) []ErrorItem {
+// pendingReloadCode is the code one client reads on the pending-reload 429;
+// Qlik does not document it, so the answer's text is accepted as well.
+const pendingReloadCode = "RELOADS-007"
+
+// isPendingReload reports whether a 429 is positively Qlik's "a pending
+// reload request already exists for this app".
+func isPendingReload(ae *APIError) bool {
+	for _, it := range ae.Errors {
+		text := strings.ToLower(it.Title + " " + it.Detail)
+		if it.Code == pendingReloadCode || strings.Contains(text, "pending reload") {
+			return true
+		}
+	}
+	return false
+}
+
+// parseErrors reads Qlik's errors array from body, or else keeps the start
+// of the body as one entry's detail. Every form of every secret is removed
+// from the whole body before anything is cut, so that no part of a secret
+// that straddles the cut can survive.
+func parseErrors(body []byte, secrets []string) []ErrorItem {
 	var doc struct {
 		Errors []ErrorItem `json:"errors"`
 	}
 	if err := json.Unmarshal(body, &doc); err == nil && len(doc.Errors) > 0 {
+		for i := range doc.Errors {
+			it := &doc.Errors[i]
+			it.Code = redact(it.Code, secrets)
+			it.Title = redact(it.Title, secrets)
+			it.Detail = redact(it.Detail, secrets)
+		}
 		return doc.Errors
 	}
-	text := strings.Join(strings.Fields(string(bytes.ToValidUTF8(body, nil))), " ")
+	text := redact(string(bytes.ToValidUTF8(body, nil)), secrets)
+	text = strings.Join(strings.Fields(text), " ")
 	if text == "" {
 		return nil
 	}
@@ -223,29 +290,46 @@ func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 	if v == "" {
 		return 0, false
 	}
-	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
+	secs, err := strconv.ParseInt(v, 10, 64)
+	if err == nil {
 		if secs < 0 {
 			return 0, true
 		}
 		// An absurd value is capped rather than overflowed; the caller's
 		// deadline check turns it into "not lifted in time".
-		const maxSecs = int64(24 * time.Hour / time.Second)
-		return time.Duration(min(secs, maxSecs)) * time.Second, true
+		return min(time.Duration(min(secs, maxRetryAfterSecs))*time.Second, MaxRetryAfter), true
+	}
+	if errors.Is(err, strconv.ErrRange) {
+		// Whole seconds, too many to count: the cap, not "no wait".
+		if strings.HasPrefix(v, "-") {
+			return 0, true
+		}
+		return MaxRetryAfter, true
 	}
 	if t, err := http.ParseTime(v); err == nil {
-		return max(t.Sub(now), 0), true
+		return min(max(t.Sub(now), 0), MaxRetryAfter), true
 	}
 	return 0, true
 }
 
+const maxRetryAfterSecs = int64(MaxRetryAfter / time.Second)
+
 func redact(s string, secrets []string) string { return Redact(s, secrets...) }
 
-// Redact returns s with every occurrence of each secret replaced by
-// [redacted]; empty secrets are skipped.
+// Redact replaces every secret in s with [redacted], in the forms a server
+// may echo it: as sent, JSON-escaped (the token request's body), and
+// URL-encoded (a form or query). Empty secrets are skipped.
 func Redact(s string, secrets ...string) string {
 	for _, secret := range secrets {
-		if secret != "" {
-			s = strings.ReplaceAll(s, secret, "[redacted]")
+		if secret == "" {
+			continue
+		}
+		forms := []string{secret, url.QueryEscape(secret), url.PathEscape(secret)}
+		if b, err := json.Marshal(secret); err == nil {
+			forms = append(forms, string(b[1:len(b)-1]))
+		}
+		for _, f := range forms {
+			s = strings.ReplaceAll(s, f, "[redacted]")
 		}
 	}
 	return s

@@ -2,6 +2,7 @@ package qlik
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -137,10 +138,18 @@ func (c *Client) ListReloads(ctx context.Context, appID string, limit int) ([]Re
 // CreateReload queues a reload. Qlik answers 201 with the new reload.
 //
 // The request is sent again only when Qlik did nothing with it (a
-// rate-limit 429, or a failure before it was written). When the outcome is
-// unknown (see OutcomeUnknown), the error is returned and the caller must
+// rate-limit 429, or a failure before it was written), and only while one
+// more attempt fits before ctx's deadline; it is never replayed by the HTTP
+// transport itself. When the outcome is unknown (see OutcomeUnknown: a
+// timeout, a reset stream, a 5xx), the error is returned and the caller must
 // look for the reload before trying again. A *PendingReloadError means the
-// app already has a reload waiting.
+// app already has a reload waiting; a *TokenError means the request was not
+// sent.
+//
+// Every 2xx answer means the reload was created. When its body cannot be
+// read, CreateReload still succeeds, with a Reload that carries only AppID
+// and Partial (ID and Status empty): the caller may find the id by listing
+// the app's reloads, but must not create another one.
 //
 // Qlik API docs: https://qlik.dev/apis/rest/reloads/#post-api-v1-reloads
 func (c *Client) CreateReload(ctx context.Context, r ReloadRequest) (*Reload, error) {
@@ -150,6 +159,12 @@ func (c *Client) CreateReload(ctx context.Context, r ReloadRequest) (*Reload, er
 	}
 	var out Reload
 	if err := c.do(ctx, req, call{auth: true}, &out); err != nil {
+		var re *RequestError
+		if errors.As(err, &re) && re.StatusCode >= 200 && re.StatusCode < 300 {
+			c.logger.WarnContext(ctx, "qlik created the reload but its answer could not be read",
+				"status", re.StatusCode, "error", re.Err.Error())
+			return &Reload{AppID: r.AppID, Partial: r.Partial}, nil
+		}
 		return nil, err
 	}
 	return &out, nil

@@ -27,10 +27,15 @@ type Backoff func(attempt int, err error) time.Duration
 //     504).
 //
 // It never retries once ctx is done, and never retries other 4xx statuses,
-// a pending-reload 429, or errors that are not from the transport (a
-// credential that could not be read, say).
+// a pending-reload 429, a *TokenError (the token source has its own
+// retries), a request held back by [ErrNoTimeToSend], or errors that are not
+// from the transport.
 func DefaultRetryPolicy(ctx context.Context, replayable bool, err error) bool {
 	if ctx.Err() != nil {
+		return false
+	}
+	var te *TokenError
+	if errors.As(err, &te) || errors.Is(err, ErrNoTimeToSend) {
 		return false
 	}
 	var rl *RateLimitError

@@ -36,6 +36,9 @@ func TestDefaultRetryPolicy(t *testing.T) {
 		{"unreadable 200", context.Background(), true, &RequestError{Sent: true, StatusCode: 200, Err: errors.New("bad json")}, false},
 		{"untrusted certificate", context.Background(), true, &RequestError{Err: x509.UnknownAuthorityError{}}, false},
 		{"credential error", context.Background(), true, errors.New("secret not found"), false},
+		{"token exchange timed out", context.Background(), false, &TokenError{Err: &RequestError{Sent: true, Err: context.DeadlineExceeded}}, false},
+		{"token exchange rate limited", context.Background(), false, &TokenError{Err: &RateLimitError{APIError: api(429), RetryAfter: time.Second}}, false},
+		{"no time to send", context.Background(), false, &RequestError{Err: ErrNoTimeToSend}, false},
 		{"context done", canceled, true, api(503), false},
 	}
 	for _, tt := range tests {
@@ -84,6 +87,9 @@ func TestParseRetryAfter(t *testing.T) {
 		{" 2 ", 2 * time.Second, true},
 		{"-1", 0, true},
 		{"99999999999", 24 * time.Hour, true},
+		{"99999999999999999999999", MaxRetryAfter, true},
+		{"-99999999999999999999999", 0, true},
+		{now.Add(48 * time.Hour).Format(http.TimeFormat), MaxRetryAfter, true},
 		{now.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second, true},
 		{now.Add(-time.Hour).Format(http.TimeFormat), 0, true},
 		{"soon", 0, true},
@@ -112,7 +118,12 @@ func TestCheckResponseTellsThe429sApart(t *testing.T) {
 		{"code and header", req("POST", reloadsPath), http.Header{"Retry-After": {"4"}}, `{"errors":[{"code":"HTTP-429","title":"API rate limit reached."}]}`, true, 4 * time.Second, false},
 		{"header only", req("POST", reloadsPath), http.Header{"Retry-After": {"4"}}, `{}`, true, 4 * time.Second, false},
 		{"code only", req("POST", reloadsPath), http.Header{}, `{"errors":[{"code":"HTTP-429","title":"API rate limit reached."}]}`, true, 0, false},
-		{"neither on the reload POST", req("POST", reloadsPath), http.Header{}, `{"errors":[{"code":"RELOADS-007","title":"Too many requests"}]}`, false, 0, true},
+		{"pending code on the reload POST", req("POST", reloadsPath), http.Header{}, `{"errors":[{"code":"RELOADS-007","title":"Too many requests"}]}`, false, 0, true},
+		{"pending detail on the reload POST", req("POST", reloadsPath), http.Header{}, `{"errors":[{"code":"RELOADS-099","title":"Too many requests","detail":"A pending reload request already exists for this app"}]}`, false, 0, true},
+		{"unknown code on the reload POST", req("POST", reloadsPath), http.Header{}, `{"errors":[{"code":"TENANT-429","title":"Too many requests"}]}`, true, 0, false},
+		{"empty body on the reload POST", req("POST", reloadsPath), http.Header{}, ``, true, 0, false},
+		{"proxy page on the reload POST", req("POST", reloadsPath), http.Header{}, `<html><body>Slow down</body></html>`, true, 0, false},
+		{"pending code with Retry-After", req("POST", reloadsPath), http.Header{"Retry-After": {"3"}}, `{"errors":[{"code":"RELOADS-007"}]}`, true, 3 * time.Second, false},
 		{"neither on a GET", req("GET", reloadsPath), http.Header{}, `{}`, true, 0, false},
 	}
 	for _, tt := range tests {

@@ -37,7 +37,9 @@ const (
 	// function's deadline.
 	KindRateLimited Kind = "RateLimited"
 	// KindTenantUnavailable: the tenant did not answer usefully (5xx,
-	// connection failures, timeouts) within the retries and the deadline.
+	// connection failures, timeouts, a token exchange that failed) within
+	// the retries and the deadline, or too little time was left to send the
+	// POST and look up its outcome. Nothing was created.
 	KindTenantUnavailable Kind = "TenantUnavailable"
 	// KindOutcomeUnknown: POST /api/v1/reloads may have created a reload,
 	// and the tenant could not be asked whether it did.
@@ -81,6 +83,7 @@ func (h *Handler) classify(ctx context.Context, appID string, st step, err error
 		secretErr *credential.SecretError
 		oauthErr  *credential.OAuthError
 		rateErr   *qlik.RateLimitError
+		tokenErr  *qlik.TokenError
 		apiErr    *qlik.APIError
 		reqErr    *qlik.RequestError
 	)
@@ -91,10 +94,18 @@ func (h *Handler) classify(ctx context.Context, appID string, st step, err error
 	case errors.As(err, &oauthErr):
 		e.Kind = KindCredentialRejected
 		e.Message = prefix + oauthErr.Error()
+	case errors.Is(err, qlik.ErrNoTimeToSend):
+		e.Kind = KindTenantUnavailable
+		e.Message = prefix + fmt.Sprintf("POST /api/v1/reloads was not sent because too little time was left before the function's deadline for it and a look-up of its outcome (%v); nothing was created; %s. If this repeats, the tenant answers too slowly, or QLIK_REQUEST_TIMEOUT is too long for the function's timeout (it must fit more than twice)",
+			err, asyncRetryNote)
 	case errors.As(err, &rateErr):
 		e.Kind = KindRateLimited
 		e.Message = prefix + fmt.Sprintf("Qlik's rate limit was not lifted before the function's deadline (%v); nothing was created; %s, which will try again. If this repeats, spread the schedules (a flexible time window) or lower the function's reserved concurrency",
 			rateErr, asyncRetryNote)
+	case errors.As(err, &tokenErr):
+		e.Kind = KindTenantUnavailable
+		e.Message = prefix + fmt.Sprintf("the request was not sent because no bearer token could be had (%v); nothing was created; %s. Check Qlik's status page and the function's network access to the tenant %s",
+			tokenErr, asyncRetryNote, h.client.BaseURL())
 	case errors.As(err, &apiErr):
 		e.Kind, e.Message = h.classifyStatus(appID, st, apiErr)
 		e.Message = prefix + e.Message

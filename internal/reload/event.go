@@ -79,9 +79,10 @@ func (e *EventError) Fields() []string {
 	return out
 }
 
-type member struct {
-	name string
-	raw  json.RawMessage
+// Member is one member of a JSON object, as DecodeMembers reads it.
+type Member struct {
+	Name string
+	Raw  json.RawMessage
 }
 
 // DecodeEvent decodes and validates an event strictly: it must be one JSON
@@ -91,7 +92,7 @@ type member struct {
 // naming its field, so that a typo in a schedule's input fails loudly
 // instead of changing what runs.
 func DecodeEvent(data []byte) (Event, error) {
-	members, err := decodeObject(data)
+	members, err := DecodeMembers(data)
 	if err != nil {
 		return Event{}, &EventError{Problems: []FieldError{{Problem: err.Error()}}}
 	}
@@ -102,21 +103,21 @@ func DecodeEvent(data []byte) (Event, error) {
 	}
 	seen := map[string]bool{}
 	for _, m := range members {
-		if seen[m.name] {
-			add(m.name, "appears more than once")
+		if seen[m.Name] {
+			add(m.Name, "appears more than once")
 			continue
 		}
-		seen[m.name] = true
-		switch m.name {
+		seen[m.Name] = true
+		switch m.Name {
 		case "appId":
-			s, ok := decodeString(m.raw)
+			s, ok := decodeString(m.Raw)
 			if !ok {
 				add("appId", "must be a string holding the app's GUID")
 				continue
 			}
 			ev.AppID = s
 		case "partial":
-			switch string(m.raw) {
+			switch string(m.Raw) {
 			case "true":
 				ev.Partial = true
 			case "false":
@@ -124,22 +125,22 @@ func DecodeEvent(data []byte) (Event, error) {
 				add("partial", "must be true or false")
 			}
 		case "variables":
-			vars, ps := decodeVariables(m.raw)
+			vars, ps := decodeVariables(m.Raw)
 			problems = append(problems, ps...)
 			ev.Variables = vars
 		case "weight":
-			n, err := strconv.Atoi(string(m.raw))
+			n, err := strconv.Atoi(string(m.Raw))
 			if err != nil || n < MinWeight || n > MaxWeight {
-				add("weight", "must be a whole number from %d to %d, got %s", MinWeight, MaxWeight, truncate(string(m.raw)))
+				add("weight", "must be a whole number from %d to %d, got %s", MinWeight, MaxWeight, truncate(string(m.Raw)))
 				continue
 			}
 			ev.Weight = n
 		default:
 			problem := fmt.Sprintf("unknown field (an event has %s)", strings.Join(eventFields, ", "))
-			if i := slices.IndexFunc(eventFields, func(f string) bool { return strings.EqualFold(f, m.name) }); i >= 0 {
+			if i := slices.IndexFunc(eventFields, func(f string) bool { return strings.EqualFold(f, m.Name) }); i >= 0 {
 				problem = fmt.Sprintf("unknown field; did you mean %q?", eventFields[i])
 			}
-			add(strconv.Quote(truncate(m.name)), "%s", problem)
+			add(strconv.Quote(truncate(m.Name)), "%s", problem)
 		}
 	}
 	if !seen["appId"] {
@@ -204,24 +205,24 @@ func (ev Event) validate() []FieldError {
 }
 
 func decodeVariables(raw json.RawMessage) (map[string]string, []FieldError) {
-	members, err := decodeObject(raw)
+	members, err := DecodeMembers(raw)
 	if err != nil {
 		return nil, []FieldError{{Field: "variables", Problem: "must be an object of variable names to string values"}}
 	}
 	var problems []FieldError
 	vars := make(map[string]string, len(members))
 	for _, m := range members {
-		field := "variables[" + strconv.Quote(truncate(m.name)) + "]"
-		if _, dup := vars[m.name]; dup {
+		field := "variables[" + strconv.Quote(truncate(m.Name)) + "]"
+		if _, dup := vars[m.Name]; dup {
 			problems = append(problems, FieldError{Field: field, Problem: "appears more than once"})
 			continue
 		}
-		s, ok := decodeString(m.raw)
+		s, ok := decodeString(m.Raw)
 		if !ok {
 			problems = append(problems, FieldError{Field: field, Problem: "value must be a string"})
 			continue
 		}
-		vars[m.name] = s
+		vars[m.Name] = s
 	}
 	if len(vars) == 0 {
 		// An empty object asks for nothing; nil keeps the event equal to
@@ -231,9 +232,11 @@ func decodeVariables(raw json.RawMessage) (map[string]string, []FieldError) {
 	return vars, problems
 }
 
-// decodeObject reads one JSON object and returns its members in order,
-// duplicates included, and fails on anything after it.
-func decodeObject(data []byte) ([]member, error) {
+// DecodeMembers reads one JSON object and returns its members in order,
+// repeated ones included, and fails on anything after it. Decoders of
+// messages that carry an event among other members use it to check them
+// as strictly as DecodeEvent checks an event.
+func DecodeMembers(data []byte) ([]Member, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	tok, err := dec.Token()
@@ -243,7 +246,7 @@ func decodeObject(data []byte) ([]member, error) {
 	if d, ok := tok.(json.Delim); !ok || d != '{' {
 		return nil, errors.New("the event must be a JSON object such as {\"appId\": \"<GUID>\"}")
 	}
-	var members []member
+	var members []Member
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
@@ -257,7 +260,7 @@ func decodeObject(data []byte) ([]member, error) {
 		if err := dec.Decode(&raw); err != nil {
 			return nil, errors.New("the event is not valid JSON")
 		}
-		members = append(members, member{name: name, raw: raw})
+		members = append(members, Member{Name: name, Raw: raw})
 	}
 	if _, err := dec.Token(); err != nil {
 		return nil, errors.New("the event is not valid JSON")

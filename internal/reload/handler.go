@@ -34,10 +34,15 @@ const (
 	// creationSkew widens the window in which a reload counts as created
 	// by this invocation, for clock differences between Lambda and Qlik.
 	creationSkew = time.Minute
-	// Polling intervals: max(minPoll, elapsed/pollDivisor), at most maxPoll.
-	minPoll     = 50 * time.Millisecond
-	maxPoll     = time.Second
-	pollDivisor = 16
+	// Polling a new reload: the first poll firstPoll after the 201, then
+	// every pollEvery, so a start is seen within half a second of it. Once
+	// the wait has lasted steadyWait, polls space out to a tenth of the
+	// time waited, so that a long QLIK_WAIT_TIMEOUT costs few reads more.
+	// A reload queued for one second costs three polls, five reads of the
+	// tenant's read budget in all with the app and list checks.
+	firstPoll  = 250 * time.Millisecond
+	pollEvery  = 500 * time.Millisecond
+	steadyWait = 5 * time.Second
 )
 
 // Metric names written per invocation.
@@ -243,7 +248,7 @@ func (h *Handler) trigger(ctx context.Context, ev Event, adoptSince time.Time) (
 	if adopted := adoptable(list.reloads, adoptSince); adopted != nil {
 		return outcome{Result: adoptedResult(*adopted)}, nil
 	}
-	if active := h.firstActive(ctx, log, list.reloads); active != nil {
+	if active := h.firstActive(ctx, log, list.reloads, ev.Partial); active != nil {
 		return outcome{Result: resultOf(*active, false)}, nil
 	}
 
@@ -260,9 +265,19 @@ func (h *Handler) trigger(ctx context.Context, ev Event, adoptSince time.Time) (
 		res.Detail = pendingDetail
 		return outcome{Result: res}, nil
 	}
+	if c.reload.ID == "" {
+		// Created, but neither the answer nor the list named it.
+		res := resultOf(*c.reload, true)
+		res.Detail = unreadableDetail
+		return outcome{Result: res}, nil
+	}
 	final, failed := h.waitForStart(ctx, log, *c.reload)
 	return outcome{Result: resultOf(final, true), failedSeen: failed}, nil
 }
+
+// unreadableDetail is the result's detail after a 2xx to the POST whose
+// reload could be found neither in the answer nor in the app's list.
+const unreadableDetail = "Qlik answered that it created the reload, but its answer could not be read and the reload was not listed yet"
 
 // pendingDetail is the result's detail after a pending-reload 429.
 const pendingDetail = "Qlik reported that a pending reload request already exists for this app"
@@ -285,12 +300,26 @@ func resultOf(r qlik.Reload, created bool) Result {
 	return res
 }
 
-// firstActive returns the newest reload that may still run, logging
-// statuses Qlik did not document.
-func (h *Handler) firstActive(ctx context.Context, log *slog.Logger, reloads []qlik.Reload) *qlik.Reload {
+// firstActive returns the newest reload that satisfies a row asking for a
+// partial (or full) reload, logging statuses Qlik did not document.
+//
+// A reload satisfies the row when it may still run and will run the
+// reload the row asks for:
+//   - it is QUEUED or RELOADING (or has a status Qlik may add later, which
+//     errs towards not starting a second reload);
+//   - it is not CANCELING: it will end CANCELED, so it is not the run the
+//     schedule asked for;
+//   - its kind matches: a partial reload runs only the script's Add,
+//     Replace and Merge loads and keeps the other tables as they were, so
+//     it does not give a full-reload row fresh data, and a full reload does
+//     not run what a partial-reload row asks for (it drops what earlier
+//     partial reloads added). Neither stands in for the other.
+//
+// Variables are not compared: Qlik does not return them with a reload.
+func (h *Handler) firstActive(ctx context.Context, log *slog.Logger, reloads []qlik.Reload, partial bool) *qlik.Reload {
 	for i := range reloads {
 		r := &reloads[i]
-		if !r.Status.Active() {
+		if !r.Status.Active() || r.Status == qlik.StatusCanceling || r.Partial != partial {
 			continue
 		}
 		if !r.Status.Known() {
@@ -305,16 +334,33 @@ func (h *Handler) firstActive(ctx context.Context, log *slog.Logger, reloads []q
 // create sends POST /api/v1/reloads and settles every unknown outcome: it
 // returns the reload this invocation created (or, after an unknown outcome,
 // found), or the pending one.
+//
+// The POST runs on a context that ends one request timeout before ctx: the
+// client sends (and re-sends) it only while one attempt fits before that
+// earlier deadline, so an unknown outcome always leaves at least one
+// request timeout to look for the reload it may have created.
 func (h *Handler) create(ctx context.Context, log *slog.Logger, ev Event, before []qlik.Reload, listStart time.Time) (creation, error) {
 	req := qlik.ReloadRequest{AppID: ev.AppID, Partial: ev.Partial, Variables: ev.Variables, Weight: ev.Weight}
+	postCtx, cancel := h.reserveLookup(ctx)
+	defer cancel()
 	for attempt := 1; ; attempt++ {
-		r, err := h.client.CreateReload(ctx, req)
+		r, err := h.client.CreateReload(postCtx, req)
+		if err == nil && r.ID == "" {
+			// Qlik said Created but its answer was unreadable: never POST
+			// again, only try to name the reload.
+			if after, lerr := h.client.ListReloads(ctx, ev.AppID, listLimit); lerr == nil {
+				if found := newReload(before, after, listStart, ev.Partial); found != nil {
+					return creation{reload: found}, nil
+				}
+			}
+			return creation{reload: r}, nil
+		}
 		if err == nil {
 			return creation{reload: r}, nil
 		}
 		var pending *qlik.PendingReloadError
 		if errors.As(err, &pending) {
-			return creation{reload: h.pending(ctx, log, ev.AppID), pending: true}, nil
+			return creation{reload: h.pending(ctx, log, ev), pending: true}, nil
 		}
 		if !qlik.OutcomeUnknown(err) {
 			return creation{}, h.classify(ctx, ev.AppID, stepCreate, err)
@@ -332,7 +378,7 @@ func (h *Handler) create(ctx context.Context, log *slog.Logger, ev Event, before
 				Err: err,
 			}
 		}
-		if found := newReload(before, after, listStart); found != nil {
+		if found := newReload(before, after, listStart, ev.Partial); found != nil {
 			log.InfoContext(ctx, "found the reload the POST created", "reloadId", found.ID, "status", string(found.Status))
 			return creation{reload: found}, nil
 		}
@@ -340,15 +386,25 @@ func (h *Handler) create(ctx context.Context, log *slog.Logger, ev Event, before
 			return creation{}, h.classify(ctx, ev.AppID, stepCreate, err)
 		}
 		// Nothing was created: a new attempt is safe, after a backoff that
-		// must fit before the deadline.
+		// must leave room for the attempt before the POST's deadline.
 		wait := qlik.DefaultBackoff(attempt, err)
-		if deadline, ok := ctx.Deadline(); ok && h.clock.Now().Add(wait).After(deadline) {
+		if deadline, ok := postCtx.Deadline(); ok && h.clock.Now().Add(wait+h.client.RequestTimeout()).After(deadline) {
 			return creation{}, h.classify(ctx, ev.AppID, stepCreate, err)
 		}
-		if serr := h.clock.Sleep(ctx, wait); serr != nil {
+		if serr := h.clock.Sleep(postCtx, wait); serr != nil {
 			return creation{}, h.classify(ctx, ev.AppID, stepCreate, err)
 		}
 	}
+}
+
+// reserveLookup returns a context for the POST that ends one request
+// timeout before ctx does.
+func (h *Handler) reserveLookup(ctx context.Context) (context.Context, context.CancelFunc) {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return context.WithCancel(ctx)
+	}
+	return context.WithDeadline(ctx, deadline.Add(-h.client.RequestTimeout()))
 }
 
 // newReload finds, in the list taken after an unknown POST outcome, the
@@ -362,15 +418,16 @@ func (h *Handler) create(ctx context.Context, log *slog.Logger, ev Event, before
 // being reloaded at the time the schedule asked for, which is all the
 // schedule wants; a second POST would reload it twice. The time bound only
 // keeps an old reload that the first, size-limited page did not show from
-// being mistaken for a new one.
-func newReload(before, after []qlik.Reload, listStart time.Time) *qlik.Reload {
+// being mistaken for a new one. A new reload of the other kind (partial
+// against full) is not the one this POST asked for, and is passed over.
+func newReload(before, after []qlik.Reload, listStart time.Time, partial bool) *qlik.Reload {
 	known := make(map[string]bool, len(before))
 	for _, r := range before {
 		known[r.ID] = true
 	}
 	for i := range after {
 		r := &after[i]
-		if known[r.ID] {
+		if known[r.ID] || r.Partial != partial {
 			continue
 		}
 		if !r.CreationTime.IsZero() && r.CreationTime.Before(listStart.Add(-creationSkew)) {
@@ -384,13 +441,13 @@ func newReload(before, after []qlik.Reload, listStart time.Time) *qlik.Reload {
 // pending handles the 429 "a pending reload request already exists": it
 // looks up the active reload to report it, or returns nil when none is
 // visible yet (the invocation succeeds either way).
-func (h *Handler) pending(ctx context.Context, log *slog.Logger, appID string) *qlik.Reload {
-	reloads, err := h.client.ListReloads(ctx, appID, listLimit)
+func (h *Handler) pending(ctx context.Context, log *slog.Logger, ev Event) *qlik.Reload {
+	reloads, err := h.client.ListReloads(ctx, ev.AppID, listLimit)
 	if err != nil {
 		log.WarnContext(ctx, "could not list reloads after a pending-reload 429; succeeding without a reload id", "error", err.Error())
 		return nil
 	}
-	if active := h.firstActive(ctx, log, reloads); active != nil {
+	if active := h.firstActive(ctx, log, reloads, ev.Partial); active != nil {
 		return active
 	}
 	log.InfoContext(ctx, "a pending reload request exists but no active reload is listed yet; succeeding without a reload id")
@@ -400,10 +457,11 @@ func (h *Handler) pending(ctx context.Context, log *slog.Logger, appID string) *
 // waitForStart polls a new reload until it leaves QUEUED, for at most the
 // wait timeout and never past the deadline. Polls are planned from the start
 // of the wait, not chained after each answer, so request latency does not
-// push them later and later. Intervals start at 50 ms and grow with the time
-// waited (a sixteenth of it, at most a second): a reload that starts at
-// once is seen within 50 ms, one that starts after t within max(50 ms,
-// t/16), and one that stays queued costs few requests (about 45 in 5 s).
+// push them later and later: the first 250 ms after the 201, then every
+// 500 ms, so that a start is seen within half a second of it, and after
+// five seconds of waiting a tenth of the time waited apart. Each poll spends
+// one read of the tenant's budget (1,000 a minute): a reload queued for one
+// second costs three, one queued throughout the default five seconds ten.
 // Any failure ends the wait without failing the invocation: the reload
 // exists.
 func (h *Handler) waitForStart(ctx context.Context, log *slog.Logger, r qlik.Reload) (qlik.Reload, bool) {
@@ -416,11 +474,11 @@ func (h *Handler) waitForStart(ctx context.Context, log *slog.Logger, r qlik.Rel
 		for r.Status == qlik.StatusQueued {
 			now := h.clock.Now()
 			elapsed := now.Sub(start)
-			next += min(max(minPoll, next/pollDivisor), maxPoll)
+			next = nextPoll(next)
 			if next < elapsed {
 				// The last answer took longer than an interval: plan
 				// from now rather than poll in a burst to catch up.
-				next = elapsed + min(max(minPoll, elapsed/pollDivisor), maxPoll)
+				next = nextPoll(elapsed)
 			}
 			if next > h.waitTimeout {
 				break
@@ -452,6 +510,18 @@ func (h *Handler) waitForStart(ctx context.Context, log *slog.Logger, r qlik.Rel
 		log.WarnContext(ctx, "the new reload has a status Qlik does not document", "status", string(r.Status))
 	}
 	return r, failed
+}
+
+// nextPoll returns when the poll after one due at prev (from the start of
+// the wait) is due.
+func nextPoll(prev time.Duration) time.Duration {
+	if prev <= 0 {
+		return firstPoll
+	}
+	if prev < steadyWait {
+		return prev + pollEvery
+	}
+	return prev + max(pollEvery, prev/10)
 }
 
 // report logs the invocation's outcome and writes its metrics.

@@ -3,10 +3,12 @@ package reload_test
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -97,6 +99,7 @@ func (s *fakeSecrets) count() int {
 
 type harness struct {
 	tenant  *qliktest.Tenant
+	front   *qliktest.H2Front
 	clk     *clock.Fake
 	secrets *fakeSecrets
 	logs    *syncBuffer
@@ -110,6 +113,10 @@ type harnessOptions struct {
 	secret         string
 	waitTimeout    time.Duration
 	requestTimeout time.Duration
+	// secretTTL is the credential source's TTL; zero means the default.
+	secretTTL time.Duration
+	// http2 puts a real HTTP/2 front between the handler and the tenant.
+	http2 bool
 }
 
 func newHarness(t *testing.T, opts harnessOptions) *harness {
@@ -134,15 +141,28 @@ func newHarness(t *testing.T, opts harnessOptions) *harness {
 	hs := &harness{tenant: tenant, clk: clk, secrets: &fakeSecrets{value: opts.secret}, logs: &syncBuffer{}, metrics: &syncBuffer{}}
 	logger := slog.New(slog.NewJSONHandler(hs.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	common := []qlik.Option{qlik.WithClock(clk), qlik.WithLogger(logger), qlik.WithRequestTimeout(opts.requestTimeout)}
-	exchanger, err := qlik.NewClient(tenant.URL, common...)
+	baseURL := tenant.URL
+	if opts.http2 {
+		hs.front = tenant.NewH2Front(t)
+		baseURL = hs.front.URL
+		tr := qlik.NewTransport()
+		tr.TLSClientConfig = &tls.Config{RootCAs: hs.front.CertPool()}
+		t.Cleanup(tr.CloseIdleConnections)
+		common = append(common, qlik.WithHTTPClient(&http.Client{Transport: tr}))
+	}
+	exchanger, err := qlik.NewClient(baseURL, common...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	creds, err := credential.NewSource(hs.secrets, secretID, exchanger, credential.WithClock(clk), credential.WithLogger(logger))
+	credOpts := []credential.Option{credential.WithClock(clk), credential.WithLogger(logger)}
+	if opts.secretTTL != 0 {
+		credOpts = append(credOpts, credential.WithTTL(max(opts.secretTTL, 0)))
+	}
+	creds, err := credential.NewSource(hs.secrets, secretID, exchanger, credOpts...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	client, err := qlik.NewClient(tenant.URL, append(common, qlik.WithTokenSource(creds))...)
+	client, err := qlik.NewClient(baseURL, append(common, qlik.WithTokenSource(creds))...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,10 +185,11 @@ func newHarness(t *testing.T, opts harnessOptions) *harness {
 }
 
 // invoke runs one invocation with a Lambda context and a deadline a
-// minute away, like Lambda's.
+// minute away on the fake clock, like Lambda's. (The fake clock may run
+// hours ahead of the real one across invocations.)
 func (hs *harness) invoke(t *testing.T, payload string) (reload.Result, error) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithDeadline(context.Background(), hs.clk.Now().Add(time.Minute))
 	defer cancel()
 	return hs.invokeCtx(ctx, payload)
 }
@@ -244,17 +265,19 @@ func TestCreatesAReloadAndWaitsForItToStart(t *testing.T) {
 	if diff := cmp.Diff(hs.tenant.CreateRequests(), wantReq); diff != "" {
 		t.Errorf("POST bodies mismatch (-got +want):\n%s", diff)
 	}
-	// The default timeline queues a reload for one second; polling starts
-	// at 50 ms and grows slowly, so it sees the start within 10%.
+	// The default timeline queues a reload for one second: the wait sees
+	// the start within half a second, and the whole invocation spends at
+	// most six reads of the tenant's budget (app, list and polls).
 	var waited time.Duration
 	for _, d := range hs.clk.Slept() {
 		waited += d
 	}
-	if waited < time.Second || waited > 1100*time.Millisecond {
-		t.Errorf("waited %v for a reload queued 1 s, want 1 s to 1.1 s", waited)
+	if waited < time.Second || waited > 1500*time.Millisecond {
+		t.Errorf("waited %v for a reload queued 1 s, want 1 s to 1.5 s", waited)
 	}
-	if polls := hs.tenant.Count(qliktest.RouteGetReload); polls > 25 {
-		t.Errorf("polls = %d, want at most 25 for one second", polls)
+	reads := hs.tenant.Count(qliktest.RouteGetApp) + hs.tenant.Count(qliktest.RouteListReloads) + hs.tenant.Count(qliktest.RouteGetReload)
+	if reads > 6 {
+		t.Errorf("GETs = %d, want at most 6 for a reload queued one second", reads)
 	}
 
 	metrics := hs.metrics.lines(t)
@@ -287,7 +310,7 @@ func TestCreatesAReloadAndWaitsForItToStart(t *testing.T) {
 }
 
 func TestActiveReloadCreatesNone(t *testing.T) {
-	for _, status := range []qlik.Status{qlik.StatusQueued, qlik.StatusReloading, qlik.StatusCanceling, "CREATED"} {
+	for _, status := range []qlik.Status{qlik.StatusQueued, qlik.StatusReloading, "CREATED"} {
 		t.Run(string(status), func(t *testing.T) {
 			hs := newHarness(t, harnessOptions{})
 			hs.tenant.AddReload(testAppID, qlik.StatusSucceeded, time.Hour)
@@ -308,6 +331,69 @@ func TestActiveReloadCreatesNone(t *testing.T) {
 			}
 			if !status.Known() && !strings.Contains(hs.logs.String(), "does not document") {
 				t.Errorf("unknown status %s not logged", status)
+			}
+		})
+	}
+}
+
+func TestActiveReloadsThatAreNotTheRunAskedForDoNotBlock(t *testing.T) {
+	tests := []struct {
+		name        string
+		add         func(hs *harness) string
+		payload     string
+		wantCreated bool
+	}{
+		{
+			name:        "a reload being canceled",
+			add:         func(hs *harness) string { return hs.tenant.AddReload(testAppID, qlik.StatusCanceling, time.Minute) },
+			payload:     event(testAppID),
+			wantCreated: true,
+		},
+		{
+			name: "a partial reload for a full-reload row",
+			add: func(hs *harness) string {
+				return hs.tenant.AddPartialReload(testAppID, qlik.StatusReloading, time.Minute)
+			},
+			payload:     event(testAppID),
+			wantCreated: true,
+		},
+		{
+			name:        "a full reload for a partial-reload row",
+			add:         func(hs *harness) string { return hs.tenant.AddReload(testAppID, qlik.StatusReloading, time.Minute) },
+			payload:     `{"appId":"` + testAppID + `","partial":true}`,
+			wantCreated: true,
+		},
+		{
+			name: "a partial reload for a partial-reload row",
+			add: func(hs *harness) string {
+				return hs.tenant.AddPartialReload(testAppID, qlik.StatusReloading, time.Minute)
+			},
+			payload:     `{"appId":"` + testAppID + `","partial":true}`,
+			wantCreated: false,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			hs := newHarness(t, harnessOptions{})
+			existing := tt.add(hs)
+			res, err := hs.invoke(t, tt.payload)
+			if err != nil {
+				t.Fatalf("Invoke: %v", err)
+			}
+			if res.Created != tt.wantCreated {
+				t.Errorf("result = %+v, want created %v", res, tt.wantCreated)
+			}
+			wantPOSTs := 0
+			if tt.wantCreated {
+				wantPOSTs = 1
+				if r := hs.onlyReload(t); res.ReloadID != r.ID {
+					t.Errorf("result reload id = %s, want the new reload %s", res.ReloadID, r.ID)
+				}
+			} else if res.ReloadID != existing {
+				t.Errorf("result reload id = %s, want the active reload %s", res.ReloadID, existing)
+			}
+			if got := hs.tenant.Count(qliktest.RouteCreateReload); got != wantPOSTs {
+				t.Errorf("POSTs = %d, want %d", got, wantPOSTs)
 			}
 		})
 	}
@@ -335,6 +421,7 @@ func TestCreateOutcomes(t *testing.T) {
 		// the tenant created.
 		setup          func(hs *harness) (wantID func() string)
 		requestTimeout time.Duration
+		http2          bool
 		wantCreated    bool // Result.Created
 		wantCreations  int  // reloads the tenant created
 		wantPOSTs      int
@@ -409,6 +496,23 @@ func TestCreateOutcomes(t *testing.T) {
 			wantCreated: true, wantCreations: 1, wantPOSTs: 2,
 		},
 		{
+			name: "POST whose HTTP/2 stream is reset after the tenant created the reload is not repeated",
+			setup: func(hs *harness) func() string {
+				hs.front.ResetAfterHandling(http.MethodPost, "/api/v1/reloads")
+				return nil
+			},
+			http2:       true,
+			wantCreated: true, wantCreations: 1, wantPOSTs: 1,
+		},
+		{
+			name: "a 429 that is not the pending-reload answer is a rate limit: sent again, one reload",
+			setup: func(hs *harness) func() string {
+				hs.tenant.Inject(qliktest.RouteCreateReload, qliktest.Status(429, "error-429-tenant.json"))
+				return nil
+			},
+			wantCreated: true, wantCreations: 1, wantPOSTs: 2,
+		},
+		{
 			name: "5xx then success on the GETs",
 			setup: func(hs *harness) func() string {
 				hs.tenant.Inject(qliktest.RouteGetApp, qliktest.ServerError(503), qliktest.ServerError(502))
@@ -420,7 +524,7 @@ func TestCreateOutcomes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			hs := newHarness(t, harnessOptions{requestTimeout: tt.requestTimeout})
+			hs := newHarness(t, harnessOptions{requestTimeout: tt.requestTimeout, http2: tt.http2})
 			wantID := tt.setup(hs)
 			res, err := hs.invoke(t, event(testAppID))
 			if err != nil {
@@ -529,6 +633,16 @@ func TestFailures(t *testing.T) {
 			wantKind:  reload.KindRateLimited,
 			wantText:  []string{"rate limit was not lifted before the function's deadline", "HTTP-429", "Lambda retries", "nothing was created"},
 			wantPOSTs: 2,
+		},
+		{
+			name:    "a 429 that is not the pending-reload answer, every time",
+			payload: event(testAppID),
+			setup: func(hs *harness) {
+				hs.tenant.SetFault(qliktest.RouteCreateReload, qliktest.Status(429, "error-429-tenant.json"))
+			},
+			wantKind:  reload.KindRateLimited,
+			wantText:  []string{"HTTP-429-TENANT", "nothing was created"},
+			wantPOSTs: qlik.DefaultRetryMax + 1,
 		},
 		{
 			name:    "POST failing every time",
@@ -731,8 +845,8 @@ func TestStatusesSeenWhileWaiting(t *testing.T) {
 			for _, d := range hs.clk.Slept() {
 				waited += d
 			}
-			if waited > 400*time.Millisecond {
-				t.Errorf("waited %v; the wait must end once the reload leaves QUEUED", waited)
+			if waited > 800*time.Millisecond {
+				t.Errorf("waited %v; the wait must end within half a second of the reload leaving QUEUED", waited)
 			}
 			if m := hs.metrics.lines(t)[0]; m["ReloadsFailed"] != tt.wantFailed || m["ReloadsStarted"] != 1.0 {
 				t.Errorf("metrics = %v, want ReloadsFailed %v", m, tt.wantFailed)
@@ -750,7 +864,7 @@ func TestWaitIsBounded(t *testing.T) {
 		wait      time.Duration
 		wantPolls int // at most
 	}{
-		{"default five seconds", reload.DefaultWaitTimeout, 50},
+		{"default five seconds", reload.DefaultWaitTimeout, 10},
 		{"disabled", -1, 0},
 	}
 	for _, tt := range tests {
@@ -788,6 +902,20 @@ func TestSecretIsReadOnceAcrossWarmInvocations(t *testing.T) {
 	}
 	if got := hs.tenant.ReloadsCreated(); got != 2 {
 		t.Errorf("reloads created = %d, want 2", got)
+	}
+}
+
+func TestZeroSecretTTLReadsTheSecretOncePerInvocation(t *testing.T) {
+	hs := newHarness(t, harnessOptions{secretTTL: -1})
+	for _, app := range []string{testAppID, otherAppID} {
+		if _, err := hs.invoke(t, event(app)); err != nil {
+			t.Fatalf("Invoke(%s): %v", app, err)
+		}
+	}
+	// Each invocation sends about five requests; QLIK_SECRET_TTL=0 reads
+	// the secret for the first of them only.
+	if got := hs.secrets.count(); got != 2 {
+		t.Errorf("secret reads over two invocations = %d, want 2", got)
 	}
 }
 
@@ -851,5 +979,144 @@ func TestHandleValidatesEvents(t *testing.T) {
 func TestNewValidates(t *testing.T) {
 	if _, err := reload.New(reload.Config{}); err == nil {
 		t.Error("New accepted a config without a client")
+	}
+}
+
+func TestPOSTDeadlines(t *testing.T) {
+	tests := []struct {
+		name           string
+		requestTimeout time.Duration
+		left           time.Duration // before the invocation's deadline, on the fake clock
+		setup          func(hs *harness)
+		wantKind       reload.Kind // empty: success
+		wantText       string
+		wantPOSTs      int
+		wantCreations  int
+	}{
+		{
+			// 3 s of Retry-After plus a 2 s attempt would end past the
+			// time kept for a look-up (7 s, less the margin and 2 s).
+			name:           "a rate-limited POST is not sent again when the attempt would not leave time for a look-up",
+			requestTimeout: 2 * time.Second,
+			left:           7 * time.Second,
+			setup: func(hs *harness) {
+				hs.tenant.Inject(qliktest.RouteCreateReload, qliktest.RateLimited(3*time.Second))
+			},
+			wantKind:  reload.KindRateLimited,
+			wantText:  "nothing was created",
+			wantPOSTs: 1,
+		},
+		{
+			name:           "a rate-limited POST is sent again when the attempt and a look-up fit",
+			requestTimeout: 2 * time.Second,
+			left:           10 * time.Second,
+			setup: func(hs *harness) {
+				hs.tenant.Inject(qliktest.RouteCreateReload, qliktest.RateLimited(3*time.Second))
+			},
+			wantPOSTs:     2,
+			wantCreations: 1,
+		},
+		{
+			// The POST would hang past the deadline, and the look-up
+			// after it would run on an expired context: it is not sent.
+			name:           "a POST whose attempt cannot end before the deadline is not sent",
+			requestTimeout: time.Second,
+			left:           400 * time.Millisecond,
+			setup: func(hs *harness) {
+				hs.tenant.Inject(qliktest.RouteCreateReload, qliktest.Hang().AfterHandling())
+			},
+			wantKind:  reload.KindTenantUnavailable,
+			wantText:  "too little time was left",
+			wantPOSTs: 0,
+		},
+		{
+			// A 201 is Qlik saying Created, even when its body is cut off
+			// and the list does not show the reload yet.
+			name: "a 201 whose body cannot be read counts as created and is not repeated",
+			setup: func(hs *harness) {
+				hs.tenant.Inject(qliktest.RouteCreateReload, qliktest.Status(201, "created-unreadable.json"))
+			},
+			wantPOSTs: 1,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			hs := newHarness(t, harnessOptions{requestTimeout: tt.requestTimeout})
+			tt.setup(hs)
+			left := tt.left
+			if left == 0 {
+				left = time.Minute
+			}
+			ctx, cancel := context.WithDeadline(context.Background(), hs.clk.Now().Add(left))
+			defer cancel()
+			res, err := hs.invokeCtx(ctx, event(testAppID))
+			if tt.wantKind == "" {
+				if err != nil || !res.Created {
+					t.Fatalf("Invoke = %+v, %v; want a created reload", res, err)
+				}
+			} else {
+				var e *reload.Error
+				if !errors.As(err, &e) || e.Kind != tt.wantKind || !strings.Contains(err.Error(), tt.wantText) {
+					t.Fatalf("Invoke error = %v, want a %s error that says %q", err, tt.wantKind, tt.wantText)
+				}
+			}
+			if got := hs.tenant.Count(qliktest.RouteCreateReload); got != tt.wantPOSTs {
+				t.Errorf("POSTs = %d, want %d", got, tt.wantPOSTs)
+			}
+			if got := hs.tenant.ReloadsCreated(); got != tt.wantCreations {
+				t.Errorf("reloads created = %d, want %d", got, tt.wantCreations)
+			}
+		})
+	}
+}
+
+// failingTokens hands out the API key ok times, then fails with err.
+type failingTokens struct {
+	mu  sync.Mutex
+	ok  int
+	err error
+}
+
+func (f *failingTokens) Token(context.Context) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.ok > 0 {
+		f.ok--
+		return apiKey, nil
+	}
+	return "", f.err
+}
+
+type fixedCredentials struct{}
+
+func (fixedCredentials) SecretID() string      { return secretID }
+func (fixedCredentials) Kind() credential.Kind { return credential.KindOAuthClient }
+
+func TestTokenFailureBeforeThePOSTIsNotAnUnknownOutcome(t *testing.T) {
+	hs := newHarness(t, harnessOptions{})
+	// The token for the POST cannot be had: the exchange timed out. The
+	// app and list checks got theirs.
+	tokens := &failingTokens{ok: 2, err: fmt.Errorf("get an OAuth access token for client %q: %w", clientID,
+		&qlik.RequestError{Method: "POST", Path: "/oauth/token", Sent: true, Err: context.DeadlineExceeded})}
+	client, err := qlik.NewClient(hs.tenant.URL, qlik.WithTokenSource(tokens), qlik.WithClock(hs.clk))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := reload.New(reload.Config{Client: client, Credentials: fixedCredentials{}, Clock: hs.clk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithDeadline(context.Background(), hs.clk.Now().Add(time.Minute))
+	defer cancel()
+	_, err = h.Invoke(ctx, []byte(event(testAppID)))
+	var e *reload.Error
+	if !errors.As(err, &e) || e.Kind != reload.KindTenantUnavailable || !strings.Contains(err.Error(), "not sent") {
+		t.Fatalf("Invoke error = %v, want a TenantUnavailable error saying the POST was not sent", err)
+	}
+	if got := hs.tenant.Count(qliktest.RouteCreateReload); got != 0 {
+		t.Errorf("POSTs = %d, want 0", got)
+	}
+	if got := hs.tenant.Count(qliktest.RouteListReloads); got != 1 {
+		t.Errorf("reload lists = %d, want 1 (no look-up for a POST that was never sent)", got)
 	}
 }

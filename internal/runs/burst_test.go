@@ -36,10 +36,10 @@ import (
 // microseconds); the drain time depends on them only through how fast
 // instances return to the queue.
 const (
-	simQlikRequest   = 150 * time.Millisecond
-	simLedgerCall    = 10 * time.Millisecond
-	simQueueCall     = 20 * time.Millisecond
-	simInvokeOverhad = 30 * time.Millisecond
+	simQlikRequest    = 150 * time.Millisecond
+	simLedgerCall     = 10 * time.Millisecond
+	simQueueCall      = 20 * time.Millisecond
+	simInvokeOverhead = 30 * time.Millisecond
 	// simFunctionTimeout is the function's timeout; the start queue's
 	// visibility timeout is six times that, as the stacks set it.
 	simFunctionTimeout = time.Minute
@@ -333,7 +333,7 @@ func runBurst(tb testing.TB, opts burstOptions) burstResult {
 				}
 			}
 		}
-		busy := simInvokeOverhad +
+		busy := simInvokeOverhead +
 			time.Duration(tenantRequests(tenant)-requests)*simQlikRequest +
 			time.Duration(inst.ledger.calls-ledgerCalls)*simLedgerCall +
 			time.Duration(q.calls-calls)*simQueueCall

@@ -42,17 +42,7 @@ const (
 // table of its own.
 var dynalite *dynamotest.Server
 
-func TestMain(m *testing.M) {
-	s, err := dynamotest.Launch()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	dynalite = s
-	code := m.Run()
-	s.Stop()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(dynamotest.Main(m, &dynalite)) }
 
 // secrets is a Secrets Manager that holds one secret.
 type secrets struct{ value string }

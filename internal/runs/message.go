@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"regexp"
 	"strconv"
 	"strings"
@@ -54,7 +53,7 @@ var rowName = regexp.MustCompile(`^[a-z0-9]+(?:-[a-z0-9]+)*$`)
 // invocation). Every problem is reported, each naming its field, as a
 // *reload.EventError.
 func DecodeMessage(data []byte, requireRun bool) (Message, error) {
-	members, err := objectMembers(data)
+	members, err := reload.DecodeMembers(data)
 	if err != nil {
 		return Message{}, &reload.EventError{Problems: []reload.FieldError{{Problem: err.Error()}}}
 	}
@@ -67,59 +66,59 @@ func DecodeMessage(data []byte, requireRun bool) (Message, error) {
 	event.WriteByte('{')
 	seen := map[string]bool{}
 	for _, m := range members {
-		switch m.name {
+		switch m.Name {
 		case "row", "scheduledTime", "maxDelayMinutes", "timezone":
 		default:
-			if i := indexFold(runFields, m.name); i >= 0 {
-				add(strconv.Quote(m.name), "unknown field; did you mean %q?", runFields[i])
+			if i := indexFold(runFields, m.Name); i >= 0 {
+				add(strconv.Quote(m.Name), "unknown field; did you mean %q?", runFields[i])
 				continue
 			}
-			// The event's members, duplicates and unknown ones included,
+			// The event's members, repeated and unknown ones included,
 			// go to the event's own decoder, which reports them.
 			if event.Len() > 1 {
 				event.WriteByte(',')
 			}
-			name, _ := json.Marshal(m.name)
+			name, _ := json.Marshal(m.Name)
 			event.Write(name)
 			event.WriteByte(':')
-			event.Write(m.raw)
+			event.Write(m.Raw)
 			continue
 		}
-		if seen[m.name] {
-			add(m.name, "appears more than once")
+		if seen[m.Name] {
+			add(m.Name, "appears more than once")
 			continue
 		}
-		seen[m.name] = true
-		switch m.name {
+		seen[m.Name] = true
+		switch m.Name {
 		case "row":
 			var s string
-			if json.Unmarshal(m.raw, &s) != nil || !rowName.MatchString(s) {
-				add("row", "must be a row name of the config table (lowercase letters, digits and single hyphens), got %s", short(string(m.raw)))
+			if json.Unmarshal(m.Raw, &s) != nil || !rowName.MatchString(s) {
+				add("row", "must be a row name of the config table (lowercase letters, digits and single hyphens), got %s", short(string(m.Raw)))
 				continue
 			}
 			msg.Row = s
 		case "scheduledTime":
 			var s string
 			t, err := time.Time{}, error(nil)
-			if err = json.Unmarshal(m.raw, &s); err == nil {
+			if err = json.Unmarshal(m.Raw, &s); err == nil {
 				t, err = time.Parse(time.RFC3339, s)
 			}
 			if err != nil {
-				add("scheduledTime", "must be an RFC 3339 time such as 2026-12-01T07:00:00Z (Scheduler's <aws.scheduler.scheduled-time>), got %s", short(string(m.raw)))
+				add("scheduledTime", "must be an RFC 3339 time such as 2026-12-01T07:00:00Z (Scheduler's <aws.scheduler.scheduled-time>), got %s", short(string(m.Raw)))
 				continue
 			}
 			msg.ScheduledTime = t.UTC()
 		case "maxDelayMinutes":
-			n, err := strconv.Atoi(string(m.raw))
+			n, err := strconv.Atoi(string(m.Raw))
 			if err != nil || n < MinMaxDelayMinutes || n > MaxMaxDelayMinutes {
-				add("maxDelayMinutes", "must be a whole number from %d to %d, got %s", MinMaxDelayMinutes, MaxMaxDelayMinutes, short(string(m.raw)))
+				add("maxDelayMinutes", "must be a whole number from %d to %d, got %s", MinMaxDelayMinutes, MaxMaxDelayMinutes, short(string(m.Raw)))
 				continue
 			}
 			msg.MaxDelay = time.Duration(n) * time.Minute
 		case "timezone":
 			var s string
-			if json.Unmarshal(m.raw, &s) != nil || s == "" || len(s) > 64 {
-				add("timezone", "must be an IANA time zone name such as Europe/Stockholm, got %s", short(string(m.raw)))
+			if json.Unmarshal(m.Raw, &s) != nil || s == "" || len(s) > 64 {
+				add("timezone", "must be an IANA time zone name such as Europe/Stockholm, got %s", short(string(m.Raw)))
 				continue
 			}
 			if _, err := time.LoadLocation(s); err != nil {
@@ -167,42 +166,4 @@ func short(s string) string {
 		return s
 	}
 	return s[:maxLen] + "..."
-}
-
-type member struct {
-	name string
-	raw  json.RawMessage
-}
-
-// objectMembers reads one JSON object's members in order, duplicates
-// included, and fails on anything after it.
-func objectMembers(data []byte) ([]member, error) {
-	notJSON := errors.New("the message is not valid JSON")
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	if tok, err := dec.Token(); err != nil {
-		return nil, notJSON
-	} else if d, ok := tok.(json.Delim); !ok || d != '{' {
-		return nil, errors.New(`the message must be a JSON object such as {"appId": "<GUID>"}`)
-	}
-	var members []member
-	for dec.More() {
-		tok, err := dec.Token()
-		name, ok := tok.(string)
-		if err != nil || !ok {
-			return nil, notJSON
-		}
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return nil, notJSON
-		}
-		members = append(members, member{name: name, raw: raw})
-	}
-	if _, err := dec.Token(); err != nil {
-		return nil, notJSON
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, errors.New("the message has data after its JSON object")
-	}
-	return members, nil
 }

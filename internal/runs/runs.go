@@ -102,10 +102,9 @@ type Config struct {
 	DirectStarter Starter
 	// Ledger records runs. Required.
 	Ledger Ledger
-	// Queue reaches SQS. Required for queue messages.
+	// Queue reaches SQS. Required.
 	Queue Queue
-	// StartQueueURL and DeadLetterQueueURL are the queues' URLs. Required
-	// for queue messages.
+	// StartQueueURL and DeadLetterQueueURL are the queues' URLs. Required.
 	StartQueueURL      string
 	DeadLetterQueueURL string
 	// MaxDelay is the environment's lateness bound; zero means
@@ -154,6 +153,9 @@ func New(cfg Config) (*Consumer, error) {
 	}
 	if cfg.Ledger == nil {
 		errs = append(errs, errors.New("nil ledger"))
+	}
+	if cfg.Queue == nil || cfg.StartQueueURL == "" || cfg.DeadLetterQueueURL == "" {
+		errs = append(errs, errors.New("no SQS client or queue URLs"))
 	}
 	if cfg.MaxDelay < 0 || cfg.Reserve < 0 {
 		errs = append(errs, errors.New("negative lateness bound or reserve"))

@@ -235,9 +235,18 @@ func (t *Tenant) SetTimeline(phases ...Phase) {
 	t.timeline = slices.Clone(phases)
 }
 
-// AddReload records a reload of appID that was created age ago and stays
-// in status, as if someone else had started it; it returns its id.
+// AddReload records a full reload of appID that was created age ago and
+// stays in status, as if someone else had started it; it returns its id.
 func (t *Tenant) AddReload(appID string, status qlik.Status, age time.Duration) string {
+	return t.addReload(appID, status, age, false)
+}
+
+// AddPartialReload is AddReload for a partial reload.
+func (t *Tenant) AddPartialReload(appID string, status qlik.Status, age time.Duration) string {
+	return t.addReload(appID, status, age, true)
+}
+
+func (t *Tenant) addReload(appID string, status qlik.Status, age time.Duration, partial bool) string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	r := &reload{
@@ -247,6 +256,7 @@ func (t *Tenant) AddReload(appID string, status qlik.Status, age time.Duration) 
 		timeline: []Phase{{Status: status}},
 		typ:      "hub",
 		weight:   1,
+		partial:  partial,
 	}
 	t.reloads = append(t.reloads, r)
 	return r.id
