@@ -24,17 +24,7 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 var dynalite *dynamotest.Server
 
-func TestMain(m *testing.M) {
-	s, err := dynamotest.Launch()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	dynalite = s
-	code := m.Run()
-	s.Stop()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(dynamotest.Main(m, &dynalite)) }
 
 // now is the command's "now" in the tests.
 var now = time.Date(2026, 12, 1, 7, 30, 0, 0, time.UTC)

@@ -36,17 +36,7 @@ var start = time.Date(2026, 12, 1, 7, 0, 0, 0, time.UTC)
 
 var dynalite *dynamotest.Server
 
-func TestMain(m *testing.M) {
-	s, err := dynamotest.Launch()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	dynalite = s
-	code := m.Run()
-	s.Stop()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(dynamotest.Main(m, &dynalite)) }
 
 // apiKeySource is an API key as the credential source holds it: the
 // token, and the secret the client removes from what Qlik sends.
