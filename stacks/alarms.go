@@ -92,7 +92,7 @@ func NewAlarms(scope constructs.Construct, id string, props *AlarmsProps) *Alarm
 		"Scheduled Qlik reloads were not started and are in the dead-letter queue (too late, undeliverable, or a cause a person must fix). Fix the cause, then redrive them with the RedriveCommand output.",
 		props.DeadLetterQueue.MetricApproximateNumberOfMessagesVisible(maximum), 1, 1)
 	add("StartQueueBacklog",
-		fmt.Sprintf("A scheduled run has waited in the start queue for more than %d minutes: reloads are starting late. Qlik's rate limit, a raised concurrency or a failing function can cause it; read the function's log.", startQueueBacklogMinutes),
+		fmt.Sprintf("A scheduled run has waited in the start queue for %d minutes or more: reloads are starting late. Qlik's rate limit, too low a concurrency or a failing function can cause it; read the function's log.", startQueueBacklogMinutes),
 		props.StartQueue.MetricApproximateAgeOfOldestMessage(maximum), startQueueBacklogMinutes*60, 1)
 	// Throttled runs wait in the start queue and are retried, so a short
 	// burst is no alarm; throttling for three periods in a row is.

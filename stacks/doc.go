@@ -1,7 +1,9 @@
 // Package stacks turns one environment's validated configuration into CDK
-// stacks: the core stack (the credential secret, the reload function and its
-// role, the dead-letter queue, the alarms, the Scheduler role and schedule
-// group) and the schedules, one AWS::Scheduler::Schedule per row of the table.
+// stacks: the core stack (the credential secret, the start queue, the run
+// ledger, the reload function and its role, the dead-letter queue, the
+// alarms, the Scheduler role and schedule group) and the schedules, one
+// AWS::Scheduler::Schedule per row of the table, each sending its runs to
+// the start queue.
 //
 // Stacks only compose constructs; each construct takes a Props struct. Nothing
 // here reads the environment, calls AWS or depends on the order of the rows:

@@ -16,11 +16,13 @@ import (
 	"github.com/aws/jsii-runtime-go"
 )
 
-// Function sizing. The handler starts one reload and waits a few seconds at
-// most for it to leave Qlik's queue, but it also honours Qlik's Retry-After
-// on a rate-limited start, so the timeout leaves room for one such wait.
-// 256 MB buys the CPU share that keeps TLS handshakes short; the function
-// itself needs far less memory.
+// Function sizing. The handler works through a batch of start-queue runs,
+// watching each new reload a few seconds at most; a rate-limited start is
+// put back on the queue rather than waited for, and runs not reached
+// before the deadline come back at once. Two minutes leave room for a
+// batch at the default wait, and for a direct invocation that honours
+// Qlik's Retry-After. 256 MB buys the CPU share that keeps TLS handshakes
+// short; the function itself needs far less memory.
 const (
 	functionTimeoutSeconds = 120
 	functionMemoryMB       = 256
@@ -144,7 +146,10 @@ func NewReloadFunction(scope constructs.Construct, id string, props *ReloadFunct
 	}
 	if props.DataKey != nil {
 		statements = append(statements,
-			viaService("ReadStartQueueKey", props.DataKey, "sqs", "kms:Decrypt"),
+			// Decrypt to receive from the start queue; GenerateDataKey to
+			// send to a queue under the key (the dead-letter queue, when an
+			// environment encrypts it too).
+			viaService("UseQueueKey", props.DataKey, "sqs", "kms:Decrypt", "kms:GenerateDataKey"),
 			viaService("UseLedgerKey", props.DataKey, "dynamodb",
 				"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"),
 		)

@@ -227,7 +227,7 @@ func TestFunctionRoleIsLeastPrivilege(t *testing.T) {
 				map[string]interface{}{"Sid": "ReadQlikCredential", "Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": existing},
 				statements[1], statements[2], statements[3], statements[4],
 				keyVia("DecryptQlikCredential", "secretsmanager", "kms:Decrypt"),
-				keyVia("ReadStartQueueKey", "sqs", "kms:Decrypt"),
+				keyVia("UseQueueKey", "sqs", "kms:Decrypt", "kms:GenerateDataKey"),
 				keyVia("UseLedgerKey", "dynamodb", "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"),
 			},
 		},
@@ -698,12 +698,12 @@ func TestGoToolchainMatchesGoMod(t *testing.T) {
 // TestScheduleStacksFollowReplacedCoreResources is the guard against stale
 // references: a schedule stack must change whenever the core stack replaces
 // a resource its schedules use. Each such resource has a physical name,
-// which CloudFormation cannot keep across a replacement (it refuses to
-// replace a custom-named resource in place, and a queue's or role's name
-// holds its construct ID, so a new logical ID is a new name). The test
-// checks that every schedule of every schedule stack refers to exactly
-// those names, and by name rather than through the core stack's outputs,
-// so that a replacement, being a rename, changes the schedule stacks'
+// which CloudFormation cannot keep across a replacement: it refuses to
+// replace a custom-named resource in place, a queue's or role's name holds
+// its construct ID, and the logical IDs are pinned here, so a replacement
+// is always a rename. The test checks that every schedule of every schedule
+// stack refers to exactly those names, and by name rather than through the
+// core stack's outputs, so that a rename changes the schedule stacks'
 // templates too.
 func TestScheduleStacksFollowReplacedCoreResources(t *testing.T) {
 	cfg := testConfig(func(c *config.Config) {
@@ -728,24 +728,33 @@ func TestScheduleStacksFollowReplacedCoreResources(t *testing.T) {
 		return ""
 	}
 
-	// The names the core stack gives its resources, by construct ID.
+	// The names the core stack gives its resources, by construct ID. Their
+	// logical IDs are pinned: a construct moved to another scope keeps its
+	// construct ID, and so its name, under a new logical ID, and
+	// CloudFormation would then create the "new" resource under the old
+	// resource's name before deleting the old one.
 	core := assertions.Template_FromStack(env.Core.Stack, nil).ToJSON()
+	resources := (*core)["Resources"].(map[string]interface{})
 	named := map[string]string{}
-	for id, r := range (*core)["Resources"].(map[string]interface{}) {
-		res := r.(map[string]interface{})
-		props, _ := res["Properties"].(map[string]interface{})
-		for prefix, property := range map[string]string{startQueueID: "QueueName", deadLetterQueueID: "QueueName", schedulerRoleID: "RoleName", scheduleGroupID: "Name"} {
-			if strings.HasPrefix(id, prefix) && res["Type"] != "AWS::SQS::QueuePolicy" {
-				if props[property] == nil {
-					t.Fatalf("core resource %s has no %s; a generated name changes on replacement without changing the schedule stacks", id, property)
-				}
-				named[prefix] = resolve(props[property])
-			}
+	for _, r := range []struct{ logicalID, constructID, property string }{
+		{"StartQueue0122B2D4", startQueueID, "QueueName"},
+		{"DeadLetterQueue9F481546", deadLetterQueueID, "QueueName"},
+		{"SchedulerRole59E73443", schedulerRoleID, "RoleName"},
+		{"ScheduleGroup", scheduleGroupID, "Name"},
+	} {
+		res, ok := resources[r.logicalID].(map[string]interface{})
+		if !ok {
+			t.Fatalf("the core stack has no %s: a moved or renamed %s must get a new name too (see sharedNames); then update this pin", r.logicalID, r.constructID)
 		}
+		props, _ := res["Properties"].(map[string]interface{})
+		if props[r.property] == nil {
+			t.Fatalf("%s has no %s; a generated name changes on replacement without changing the schedule stacks", r.logicalID, r.property)
+		}
+		named[r.constructID] = resolve(props[r.property])
 	}
 	for _, id := range []string{startQueueID, deadLetterQueueID, schedulerRoleID} {
 		if !strings.Contains(named[id], id) {
-			t.Errorf("%s is named %q, without its construct ID; a new logical ID would not rename it", id, named[id])
+			t.Errorf("%s is named %q, without its construct ID; a new construct ID would not rename it", id, named[id])
 		}
 	}
 	want := map[string]string{

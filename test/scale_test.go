@@ -15,7 +15,7 @@ import (
 
 // TestFiveThousandRowsSynthesize: a table of 5,000 rows loads, spreads
 // over the stacks the loader asks for, and synthesizes with every stack
-// under CloudFormation's 500 resources and every row present once.
+// under CloudFormation's 500 resources and 1 MB, and every row present once.
 func TestFiveThousandRowsSynthesize(t *testing.T) {
 	if testing.Short() {
 		t.Skip("synthesizes 5,000 schedules")
@@ -65,6 +65,10 @@ func TestFiveThousandRowsSynthesize(t *testing.T) {
 		}
 		if total >= 500 {
 			t.Errorf("stack %s has %d resources; CloudFormation allows 500", s.Name, total)
+		}
+		// CloudFormation takes a template of at most 1 MB through S3.
+		if size := len(s.Template); size >= 1_000_000 {
+			t.Errorf("stack %s's template is %d bytes; CloudFormation allows 1 MB", s.Name, size)
 		}
 		n, err := s.RowSchedules()
 		if err != nil {
