@@ -84,17 +84,7 @@ func NewWatcher(scope constructs.Construct, id string, props *WatcherProps) *Wat
 		Retention:     retentionDays[props.LogRetentionDays],
 		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
 	})
-	statements := []awsiam.PolicyStatement{
-		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Sid:       jsii.String("ReadQlikCredential"),
-			Actions:   jsii.Strings("secretsmanager:GetSecretValue"),
-			Resources: jsii.Strings(*props.Secret.SecretArn()),
-		}),
-		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Sid:       jsii.String("WriteOwnLogs"),
-			Actions:   jsii.Strings("logs:CreateLogStream", "logs:PutLogEvents"),
-			Resources: jsii.Strings(*logGroup.LogGroupArn()),
-		}),
+	statements := append(credentialAndLogs(props.Secret, logGroup),
 		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			// The unfinished runs, through the sparse index only: never
 			// the table, never a Scan.
@@ -113,7 +103,7 @@ func NewWatcher(scope constructs.Construct, id string, props *WatcherProps) *Wat
 			Actions:   jsii.Strings("sns:Publish"),
 			Resources: jsii.Strings(*props.Topic.TopicArn()),
 		}),
-	}
+	)
 	if props.SecretKey != nil {
 		statements = append(statements, viaService("DecryptQlikCredential", props.SecretKey, "secretsmanager", "kms:Decrypt"))
 	}

@@ -230,4 +230,9 @@ func TestRateLimitStopsTheRound(t *testing.T) {
 	if rep, err = w.Run(context.Background()); err != nil || rep.Finished != 5 {
 		t.Fatalf("next minute: %+v, %v; want all 5 finished", rep, err)
 	}
+	for _, k := range keys {
+		if run := h.run(k); run.Status != "SUCCEEDED" {
+			t.Errorf("%s: %s, want SUCCEEDED", k, run.Status)
+		}
+	}
 }
