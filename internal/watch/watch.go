@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/sns"
@@ -41,11 +42,12 @@ type Ledger interface {
 	GroupAlert(ctx context.Context, key ledger.Key, now time.Time) (ledger.AlertDecision, error)
 }
 
-// Tenant is what the watcher asks Qlik; *qlik.Client implements it. Both
-// calls are reads, counted against the budget.
+// Tenant is what the watcher asks Qlik; *qlik.Client implements it. Every
+// call is a read, counted against the budget.
 type Tenant interface {
 	GetReload(ctx context.Context, reloadID string) (*qlik.Reload, error)
 	GetApp(ctx context.Context, appID string) (*qlik.App, error)
+	ListReloads(ctx context.Context, appID string, limit int) ([]qlik.Reload, error)
 }
 
 // Publisher sends alerts; *sns.Client implements it.
@@ -235,19 +237,63 @@ func (w *Watcher) follow(ctx context.Context, run ledger.Run, rep *Report) error
 	}
 	rep.Reads++
 	rl, err := w.cfg.Tenant.GetReload(ctx, run.ReloadID)
+	logUnread := false
+	var re *qlik.RequestError
+	if errors.As(err, &re) && re.StatusCode >= 200 && re.StatusCode < 300 {
+		// Qlik answered, but the answer could not be read: a script log
+		// larger than the client reads. The app's reload list carries no
+		// logs, and the reload's status.
+		logUnread = true
+		rl, err = w.fromList(ctx, run, rep)
+	}
+	if errors.Is(err, errStop) {
+		return err
+	}
 	if err != nil {
 		return w.readFailed(ctx, run, err, rep)
 	}
 	now := w.cfg.Clock.Now()
+	if rl == nil {
+		// Not among the app's newest reloads: try again later.
+		return w.stillActive(ctx, run, run.Status, now, rep)
+	}
 	if !rl.Status.Final() {
 		return w.stillActive(ctx, run, string(rl.Status), now, rep)
 	}
 	f := ledger.Final{Status: string(rl.Status), EndedAt: rl.EndTime.Time, Duration: duration(rl, now)}
 	if rl.Status == qlik.StatusFailed || rl.Status == qlik.StatusExceededLimit {
 		f.ErrorSummary = Summarize(rl.Log, rl.ErrorCode, rl.ErrorMessage)
+		if logUnread {
+			f.ErrorSummary = truncate(strings.TrimSpace(f.ErrorSummary+"\n"+logTooLarge), MaxSummary)
+		}
 		f.Alert = true
 	}
 	return w.finish(ctx, run, f, rep)
+}
+
+// logTooLarge ends the summary of a reload whose log could not be read.
+const logTooLarge = "(the reload's log is too large to read here; open it in Qlik)"
+
+// listLimit is how many of an app's newest reloads fromList reads.
+const listLimit = 100
+
+// fromList finds the run's reload among its app's newest reloads, which
+// Qlik lists without their logs; nil when it is not among them.
+func (w *Watcher) fromList(ctx context.Context, run ledger.Run, rep *Report) (*qlik.Reload, error) {
+	if rep.Reads >= w.cfg.ReadsPerMinute {
+		return nil, errStop
+	}
+	rep.Reads++
+	list, err := w.cfg.Tenant.ListReloads(ctx, run.AppID, listLimit)
+	if err != nil {
+		return nil, err
+	}
+	for i := range list {
+		if list[i].ID == run.ReloadID {
+			return &list[i], nil
+		}
+	}
+	return nil, nil
 }
 
 // readFailed handles a failed read of the reload: a rate limit stops the

@@ -236,3 +236,26 @@ func TestRateLimitStopsTheRound(t *testing.T) {
 		}
 	}
 }
+
+// TestLogTooLargeToRead: a failed reload whose log is larger than the
+// client reads still ends FAILED, from the app's reload list (which has no
+// logs), with Qlik's error and a note where the log is, and is alerted.
+func TestLogTooLargeToRead(t *testing.T) {
+	h := newHarness(t)
+	w := h.watcher(100, 12*time.Hour)
+	huge := strings.Repeat("2026-12-01 07:00:01 0001  TRACE row\n", (9<<20)/36)
+	key := h.startRun("sales-verbose", salesApp, "UTC", huge, qliktest.FinalPhases(0, time.Minute, qlik.StatusFailed)...)
+	h.clock.Advance(2 * time.Minute)
+	rep, err := w.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := h.run(key)
+	if run.Status != "FAILED" || rep.Reads != 2 || !strings.Contains(run.ErrorSummary, "failed to complete reload") ||
+		!strings.Contains(run.ErrorSummary, "too large") {
+		t.Errorf("run %s with summary %q after %d reads; want FAILED from the list, with Qlik's error and a note", run.Status, run.ErrorSummary, rep.Reads)
+	}
+	if n := len(h.topic.messages()); n != 1 {
+		t.Errorf("%d alerts, want 1", n)
+	}
+}

@@ -430,7 +430,12 @@ func (t *Tenant) listReloads(w http.ResponseWriter, r *http.Request) {
 	page.Data = []qlik.Reload{}
 	for i := len(t.reloads) - 1; i >= 0 && len(page.Data) < limit; i-- {
 		if rl := t.reloads[i]; rl.appID == appID {
-			page.Data = append(page.Data, t.renderLocked(rl))
+			r := t.renderLocked(rl)
+			if q.Get("log") != "true" {
+				// Qlik lists logs only when asked to.
+				r.Log = ""
+			}
+			page.Data = append(page.Data, r)
 		}
 	}
 	t.mu.Unlock()
