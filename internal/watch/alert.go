@@ -81,7 +81,11 @@ func failureAlert(env string, run ledger.Run, d ledger.AlertDecision) alert {
 			b.WriteString("  " + line + "\n")
 		}
 	}
-	fmt.Fprintf(&b, "\nFurther failures of this row within an hour are counted into its next alert. History: make history ENV=%s ROW=%s\n", env, run.Row)
+	history := "make history ENV=" + env + " FAILED=1"
+	if run.Row != "" {
+		history = "make history ENV=" + env + " ROW=" + run.Row
+	}
+	fmt.Fprintf(&b, "\nFurther failures of this row within an hour are counted into its next alert. History: %s\n", history)
 	subject := fmt.Sprintf("[%s] %s %s", env, RowName(run), run.Status)
 	if d.Grouped > 0 {
 		subject = fmt.Sprintf("[%s] %s %s (and %d more)", env, RowName(run), run.Status, d.Grouped)
