@@ -20,6 +20,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/sns"
@@ -115,6 +116,11 @@ type Config struct {
 // Watcher follows runs to their end. One round runs per invocation.
 type Watcher struct {
 	cfg Config
+
+	// blockedUntil is when Qlik's rate limit, as last answered, lifts: a
+	// warm watcher reads nothing before then, whichever round it is.
+	mu           sync.Mutex
+	blockedUntil time.Time
 }
 
 // New returns a Watcher. It makes no call.
@@ -232,7 +238,7 @@ func (w *Watcher) follow(ctx context.Context, run ledger.Run, rep *Report) error
 		// Its end is recorded; the alert did not go out yet.
 		return w.alertAndClose(ctx, run, rep)
 	}
-	if rep.Reads >= w.cfg.ReadsPerMinute {
+	if rep.Reads >= w.cfg.ReadsPerMinute || w.blocked() {
 		return errStop
 	}
 	rep.Reads++
@@ -328,10 +334,24 @@ func (w *Watcher) readFailed(ctx context.Context, run ledger.Run, err error, rep
 }
 
 func (w *Watcher) rateLimited(ctx context.Context, err error, rep *Report) error {
-	// The reload function's reads come first: stop for this minute.
+	// The reload function's reads come first: stop for this minute, and
+	// for as long as Qlik asked.
 	rep.RateLimited = true
-	w.cfg.Logger.WarnContext(ctx, "Qlik rate-limited a read; the watcher stops for this minute", "error", err.Error())
+	var rl *qlik.RateLimitError
+	if errors.As(err, &rl) && rl.RetryAfter > 0 {
+		w.mu.Lock()
+		w.blockedUntil = w.cfg.Clock.Now().Add(rl.RetryAfter)
+		w.mu.Unlock()
+	}
+	w.cfg.Logger.WarnContext(ctx, "Qlik rate-limited a read; the watcher stops reading until the limit lifts", "error", err.Error())
 	return errStop
+}
+
+// blocked reports whether Qlik's last rate limit has not lifted yet.
+func (w *Watcher) blocked() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.cfg.Clock.Now().Before(w.blockedUntil)
 }
 
 // stillActive records a check that found the reload running, and flags

@@ -208,7 +208,8 @@ func TestReadBudget(t *testing.T) {
 
 // TestRateLimitStopsTheRound: when Qlik answers a read with its rate
 // limit (the reload function spent the tier), the watcher reads nothing
-// more that minute and fails nothing; it goes on the next minute.
+// more until Qlik's Retry-After has passed, and fails nothing; then it
+// goes on.
 func TestRateLimitStopsTheRound(t *testing.T) {
 	h := newHarness(t)
 	w := h.watcher(100, 12*time.Hour)
@@ -218,13 +219,18 @@ func TestRateLimitStopsTheRound(t *testing.T) {
 			qliktest.FinalPhases(0, time.Minute, qlik.StatusSucceeded)...))
 	}
 	h.clock.Advance(2 * time.Minute)
-	h.tenant.Inject(qliktest.RouteGetReload, qliktest.RateLimited(30*time.Second))
+	h.tenant.Inject(qliktest.RouteGetReload, qliktest.RateLimited(90*time.Second))
 	rep, err := w.Run(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !rep.RateLimited || h.tenant.Count(qliktest.RouteGetReload) != 1 {
 		t.Fatalf("report %+v after %d reads; want one read and a stop", rep, h.tenant.Count(qliktest.RouteGetReload))
+	}
+	// A minute later Qlik's 90 seconds have not passed: no read.
+	h.clock.Advance(time.Minute)
+	if rep, err = w.Run(context.Background()); err != nil || rep.Reads != 0 {
+		t.Fatalf("a minute later: %+v, %v; want no read before Retry-After", rep, err)
 	}
 	h.clock.Advance(time.Minute)
 	if rep, err = w.Run(context.Background()); err != nil || rep.Finished != 5 {
