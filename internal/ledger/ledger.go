@@ -92,11 +92,11 @@ const (
 // finalStatuses are the statuses after which a run leaves the open index.
 var finalStatuses = map[string]bool{
 	"SUCCEEDED": true, "FAILED": true, "CANCELED": true, "EXCEEDED_LIMIT": true,
-	StatusDeadLettered: true,
+	StatusDeadLettered: true, StatusUnknown: true,
 }
 
 // FinalStatus reports whether a run with status s is over: a reload's end
-// status, or dead-lettered.
+// status, dead-lettered, or UNKNOWN (its reload vanished with its app).
 func FinalStatus(s string) bool { return finalStatuses[s] }
 
 // OpenShards is how many values openShard takes. Runs spread over them by

@@ -30,8 +30,6 @@ const (
 // knows (its app was deleted): its ErrorSummary says why.
 const StatusUnknown = "UNKNOWN"
 
-func init() { finalStatuses[StatusUnknown] = true }
-
 // Outcome is what the watcher records of a run's reload.
 type Outcome struct {
 	// Checks counts the watcher's reads of the reload.
