@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -89,7 +90,7 @@ type watchEvent struct {
 func watchInvoker(w *watch.Watcher) func(context.Context, json.RawMessage) (any, error) {
 	return func(ctx context.Context, payload json.RawMessage) (any, error) {
 		var ev watchEvent
-		dec := json.NewDecoder(strings.NewReader(string(payload)))
+		dec := json.NewDecoder(bytes.NewReader(payload))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&ev); err != nil || ev.Watch != "runs" {
 			return nil, messages.InvokeResponse_Error{Type: "InvalidEvent",
