@@ -119,7 +119,8 @@ HISTORY_ARGS := -config $(CONFIG_FILE) -since $(SINCE)$(if $(ROW), -row $(ROW))$
 
 .PHONY: history
 history: ## Print the environment's runs, newest first (ROW=name, FAILED=1, SINCE=24h; needs AWS credentials).
-	@go run ./cmd/history $(HISTORY_ARGS)
+	@go build -o .tools/bin/history ./cmd/history
+	@.tools/bin/history $(HISTORY_ARGS)
 
 .PHONY: clean
 clean: ## Remove build outputs.

@@ -17,12 +17,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/smithy-go/logging"
 
 	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/config"
 	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/history"
@@ -45,7 +47,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, now func(
 	cfgPath := fs.String("config", "config/example.yaml", "the environment's config table")
 	row := fs.String("row", "", "list only this row's runs")
 	failed := fs.Bool("failed", false, "list only runs that FAILED, EXCEEDED_LIMIT, ended UNKNOWN or were dead-lettered")
-	since := fs.Duration("since", 24*time.Hour, "list the runs scheduled within this long before now")
+	since := 24 * time.Hour
+	fs.Func("since", "list the runs scheduled within this long before now, such as 24h, 90m or 7d (default 24h)", func(v string) error {
+		d, err := parseSince(v)
+		since = d
+		return err
+	})
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -53,14 +60,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, now func(
 		fmt.Fprintf(stderr, "history: "+format+"\n", a...)
 		return 1
 	}
-	if *since <= 0 {
-		return fail("-since %s: must be a positive duration such as 24h or 90m", *since)
-	}
 	cfg, err := config.LoadFile(*cfgPath)
 	if err != nil {
 		return fail("%s", oneLine(err))
 	}
-	var opts []func(*awsconfig.LoadOptions) error
+	// The SDK's own warnings (an instance metadata fallback, say) would
+	// add lines to the one that says what is wrong.
+	opts := []func(*awsconfig.LoadOptions) error{awsconfig.WithLogger(logging.Nop{})}
 	if cfg.Region != "" {
 		opts = append(opts, awsconfig.WithRegion(cfg.Region))
 	}
@@ -87,7 +93,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, now func(
 		return fail("%s", oneLine(err))
 	}
 	end := now()
-	runs, err := led.History(ctx, ledger.HistoryFilter{Since: end.Add(-*since), Until: end, Row: *row, FailedOnly: *failed})
+	runs, err := led.History(ctx, ledger.HistoryFilter{Since: end.Add(-since), Until: end, Row: *row, FailedOnly: *failed})
 	if err != nil {
 		return fail("read table %s: %s", table, oneLine(err))
 	}
@@ -95,9 +101,25 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, now func(
 		return fail("%s", oneLine(err))
 	}
 	if len(runs) == 0 {
-		fmt.Fprintf(stderr, "history: no runs of %s scheduled in the last %s match\n", stack, *since)
+		fmt.Fprintf(stderr, "history: no runs of %s scheduled in the last %s match\n", stack, since)
 	}
 	return 0
+}
+
+// parseSince reads a Go duration or a whole number of days ("7d").
+func parseSince(v string) (time.Duration, error) {
+	if days, ok := strings.CutSuffix(v, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil || n <= 0 {
+			return 0, fmt.Errorf("%q: want a positive number of days, such as 7d", v)
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%q: want a positive duration such as 24h, 90m or 7d", v)
+	}
+	return d, nil
 }
 
 // oneLine keeps an error on one line: joined errors and the SDK's

@@ -151,7 +151,7 @@ func TestHistory(t *testing.T) {
 		{name: "all", args: nil},
 		{name: "row", args: []string{"-row", "sales-intraday"}},
 		{name: "failed", args: []string{"-failed"}},
-		{name: "week", args: []string{"-since", "168h"}},
+		{name: "week", args: []string{"-since", "7d"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
