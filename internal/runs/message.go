@@ -34,17 +34,21 @@ type Message struct {
 	// MaxDelay is the row's own lateness bound; zero means the
 	// environment's.
 	MaxDelay time.Duration
+	// TimeZone is the row's IANA time zone, recorded with the run so that
+	// alerts and the history show the scheduled time as the row reads it;
+	// empty when the message has none.
+	TimeZone string
 }
 
 // runFields are the members a message has besides the event's.
-var runFields = []string{"row", "scheduledTime", "maxDelayMinutes"}
+var runFields = []string{"row", "scheduledTime", "maxDelayMinutes", "timezone"}
 
 // rowName is the config's pattern for row names.
 var rowName = regexp.MustCompile(`^[a-z0-9]+(?:-[a-z0-9]+)*$`)
 
 // DecodeMessage decodes a message strictly: the event's members as
-// reload.DecodeEvent checks them, plus row, scheduledTime and
-// maxDelayMinutes. requireRun says whether row and scheduledTime must be
+// reload.DecodeEvent checks them, plus row, scheduledTime,
+// maxDelayMinutes and timezone. requireRun says whether row and scheduledTime must be
 // present (a start-queue message) or may be left out (a direct
 // invocation). Every problem is reported, each naming its field, as a
 // *reload.EventError.
@@ -63,7 +67,7 @@ func DecodeMessage(data []byte, requireRun bool) (Message, error) {
 	seen := map[string]bool{}
 	for _, m := range members {
 		switch m.Name {
-		case "row", "scheduledTime", "maxDelayMinutes":
+		case "row", "scheduledTime", "maxDelayMinutes", "timezone":
 		default:
 			if i := indexFold(runFields, m.Name); i >= 0 {
 				add(strconv.Quote(m.Name), "unknown field; did you mean %q?", runFields[i])
@@ -111,6 +115,17 @@ func DecodeMessage(data []byte, requireRun bool) (Message, error) {
 				continue
 			}
 			msg.MaxDelay = time.Duration(n) * time.Minute
+		case "timezone":
+			var s string
+			if json.Unmarshal(m.Raw, &s) != nil || s == "" || len(s) > 64 {
+				add("timezone", "must be an IANA time zone name such as Europe/Stockholm, got %s", short(string(m.Raw)))
+				continue
+			}
+			if _, err := time.LoadLocation(s); err != nil {
+				add("timezone", "unknown time zone %q; use an IANA name such as Europe/Stockholm", s)
+				continue
+			}
+			msg.TimeZone = s
 		}
 	}
 	event.WriteByte('}')

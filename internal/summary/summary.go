@@ -53,7 +53,10 @@ func Write(w io.Writer, cfg *config.Config, asm *assembly.Assembly, now time.Tim
 		for _, n := range counts {
 			total += n
 		}
-		n := counts["AWS::Scheduler::Schedule"]
+		n, err := s.RowSchedules()
+		if err != nil {
+			return err
+		}
 		synthesized += n
 		fmt.Fprintf(w, "    %-40s %4d schedules, %3d resources in all\n", s.Name, n, total)
 	}
