@@ -166,6 +166,17 @@ destroy: tools ## Delete one environment's stacks, after asking (needs AWS crede
 	$(check-aws)
 	$(CDK) destroy --all $(CONTEXT)
 
+# make history: the runs of one environment from its ledger, newest first.
+ROW ?=
+FAILED ?=
+SINCE ?= 24h
+HISTORY_ARGS := -config $(CONFIG_FILE) -since $(SINCE)$(if $(ROW), -row $(ROW))$(if $(FAILED), -failed)
+
+.PHONY: history
+history: ## Print the environment's runs, newest first (ROW=name, FAILED=1, SINCE=24h; needs AWS credentials).
+	@go build -o .tools/bin/history ./cmd/history
+	@.tools/bin/history $(HISTORY_ARGS) || $(STOP)
+
 .PHONY: clean
 clean: ## Remove build outputs.
 	rm -rf cdk.out cdk.out.masked out bootstrap .tools/bin

@@ -55,6 +55,9 @@ type config struct {
 	SecretTTL      time.Duration
 	FunctionName   string
 	Runs           runsConfig
+	// Watch is set when the process is the watcher (QLIK_MODE=watcher);
+	// Runs is then empty.
+	Watch *watchConfig
 }
 
 // runsConfig is where runs are queued and recorded.
@@ -103,7 +106,15 @@ func loadConfig(getenv func(string) string) (config, error) {
 		errs = append(errs, err)
 	}
 	var runErrs []error
-	cfg.Runs, runErrs = loadRunsConfig(getenv)
+	switch mode := strings.TrimSpace(getenv(envMode)); mode {
+	case "", modeReload:
+		cfg.Runs, runErrs = loadRunsConfig(getenv)
+	case modeWatcher:
+		cfg.Watch = &watchConfig{}
+		*cfg.Watch, runErrs = loadWatchConfig(getenv)
+	default:
+		runErrs = []error{fmt.Errorf("%s=%q: must be %s (the default) or %s", envMode, mode, modeReload, modeWatcher)}
+	}
 	errs = append(errs, runErrs...)
 	if len(errs) > 0 {
 		return config{}, fmt.Errorf("invalid configuration: %w", errors.Join(errs...))
@@ -143,11 +154,8 @@ func loadRunsConfig(getenv func(string) string) (runsConfig, []error) {
 		DeadLetterQueueURL: strings.TrimSpace(getenv(envDeadLetterQueue)),
 	}
 	var errs []error
-	switch {
-	case rc.LedgerTable == "":
-		errs = append(errs, fmt.Errorf("%s is not set: set it to the name of the run ledger's DynamoDB table", envLedgerTable))
-	case !tableName.MatchString(rc.LedgerTable):
-		errs = append(errs, fmt.Errorf("%s=%q: not a DynamoDB table name (3 to 255 letters, digits, _ . -)", envLedgerTable, rc.LedgerTable))
+	if err := checkLedgerTable(rc.LedgerTable); err != nil {
+		errs = append(errs, err)
 	}
 	for _, q := range []struct{ name, value string }{{envStartQueueURL, rc.StartQueueURL}, {envDeadLetterQueue, rc.DeadLetterQueueURL}} {
 		if q.value == "" {
@@ -167,6 +175,17 @@ func loadRunsConfig(getenv func(string) string) (runsConfig, []error) {
 		errs = append(errs, err)
 	}
 	return rc, errs
+}
+
+// checkLedgerTable checks the ledger table's name.
+func checkLedgerTable(name string) error {
+	switch {
+	case name == "":
+		return fmt.Errorf("%s is not set: set it to the name of the run ledger's DynamoDB table", envLedgerTable)
+	case !tableName.MatchString(name):
+		return fmt.Errorf("%s=%q: not a DynamoDB table name (3 to 255 letters, digits, _ . -)", envLedgerTable, name)
+	}
+	return nil
 }
 
 // integer reads an optional whole number within [lo, hi], using def when

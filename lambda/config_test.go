@@ -94,6 +94,25 @@ func TestLoadConfig(t *testing.T) {
 		{name: "lateness bound out of range", env: with("QLIK_MAX_DELAY_MINUTES", "0"), wantErr: []string{`QLIK_MAX_DELAY_MINUTES="0": must be a whole number from 1 to 1440`}},
 		{name: "history not a number", env: with("QLIK_HISTORY_DAYS", "90d"), wantErr: []string{`QLIK_HISTORY_DAYS="90d"`}},
 		{
+			name: "watcher",
+			env: with("QLIK_MODE", "watcher", "QLIK_START_QUEUE_URL", "", "QLIK_DEAD_LETTER_QUEUE_URL", "",
+				"QLIK_ALARM_TOPIC_ARN", "arn:aws:sns:eu-west-1:123456789012:QlikReloads-prod-Alarms", "QLIK_ENVIRONMENT", "prod",
+				"QLIK_WATCH_READS_PER_MINUTE", "50"),
+			want: func() config {
+				c := defaults
+				c.Runs = runsConfig{}
+				c.Watch = &watchConfig{LedgerTable: base["QLIK_LEDGER_TABLE"], HistoryDays: 90,
+					TopicARN: "arn:aws:sns:eu-west-1:123456789012:QlikReloads-prod-Alarms", Environment: "prod",
+					ReadsPerMinute: 50, MaxRun: 12 * time.Hour}
+				return c
+			}(),
+		},
+		{name: "watcher without topic or environment", env: with("QLIK_MODE", "watcher", "QLIK_MAX_RUN_HOURS", "0"),
+			wantErr: []string{"QLIK_ALARM_TOPIC_ARN", "QLIK_ENVIRONMENT", `QLIK_MAX_RUN_HOURS="0"`}},
+		{name: "watcher budget over Qlik's limit", env: with("QLIK_MODE", "watcher", "QLIK_WATCH_READS_PER_MINUTE", "5000"),
+			wantErr: []string{`QLIK_WATCH_READS_PER_MINUTE="5000": must be a whole number from 1 to 1000`}},
+		{name: "unknown mode", env: with("QLIK_MODE", "watch"), wantErr: []string{`QLIK_MODE="watch": must be reload (the default) or watcher`}},
+		{
 			name:    "every problem at once",
 			env:     with("QLIK_TENANT_URL", "", "QLIK_WAIT_TIMEOUT", "x", "QLIK_SECRET_TTL", "48h"),
 			wantErr: []string{"QLIK_TENANT_URL", "QLIK_WAIT_TIMEOUT", "QLIK_SECRET_TTL"},

@@ -29,6 +29,24 @@
 // to the dead-letter queue with the message attributes errorType and
 // reason, and count as processed. See internal/runs.
 //
+// # The watcher
+//
+// With QLIK_MODE=watcher the same build is the watcher, a second function
+// with a role of its own that a schedule invokes every minute with
+// {"watch": "runs"} (any other event fails with InvalidEvent). Each
+// invocation runs one round of internal/watch: it reads the ledger's open
+// runs through the index "open", asks Qlik for the reloads whose check is
+// due within the read budget, records their ends, alerts failures to the
+// alarm topic and returns its report ({"due", "reads", "finished",
+// "alerts", "overdue", "rateLimited"}). A round that failed (the ledger,
+// Qlik other than its rate limit, the topic) fails the invocation. Its
+// variables, set by the stacks: QLIK_TENANT_URL, QLIK_API_KEY_SECRET_ID,
+// QLIK_LEDGER_TABLE, QLIK_ALARM_TOPIC_ARN, QLIK_ENVIRONMENT (the
+// environment's name, for alerts and the metrics' Environment dimension),
+// QLIK_WATCH_READS_PER_MINUTE (default 100, 1 to 1000),
+// QLIK_MAX_RUN_HOURS (default 12, 1 to 168) and QLIK_HISTORY_DAYS; the SDK
+// reaches SNS through AWS_ENDPOINT_URL_SNS when set.
+//
 // # Event
 //
 // A JSON object with appId (the app's GUID, required) and optionally

@@ -9,20 +9,27 @@ import (
 	"net/http"
 	"os"
 	"time"
+	// The row's time zone names scheduled times in alerts; the runtime
+	// image need not have the zone database.
+	_ "time/tzdata"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/chain"
 	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/credential"
 	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/emf"
 	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/ledger"
 	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/qlik"
 	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/reload"
 	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/runs"
+	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/watch"
 )
 
 // metricsNamespace is the CloudWatch namespace of the function's metrics.
@@ -57,6 +64,9 @@ func setup(logger *slog.Logger) (func(context.Context, json.RawMessage) (any, er
 		return nil, fmt.Errorf("load the AWS SDK configuration: %w", err)
 	}
 	secrets := secretsmanager.NewFromConfig(awsCfg)
+	if cfg.Watch != nil {
+		return setupWatcher(cfg, awsCfg, secrets, logger)
+	}
 
 	// One HTTP client, so the token exchange and the API calls share
 	// connections to the tenant.
@@ -109,6 +119,75 @@ func setup(logger *slog.Logger) (func(context.Context, json.RawMessage) (any, er
 		return nil, err
 	}
 	return invoker(consumer), nil
+}
+
+// setupWatcher wires the watcher: the ledger (which it queries through the
+// open index), a Qlik client that sends each read once (a rate limit ends
+// the round; the next minute tries again), the alarm topic and metrics
+// with the environment as their dimension.
+func setupWatcher(cfg config, awsCfg aws.Config, secrets credential.SecretReader, logger *slog.Logger) (func(context.Context, json.RawMessage) (any, error), error) {
+	wc := cfg.Watch
+	opts := []qlik.Option{
+		qlik.WithHTTPClient(&http.Client{Transport: qlik.NewTransport()}),
+		qlik.WithRequestTimeout(cfg.RequestTimeout),
+		qlik.WithLogger(logger),
+		qlik.WithRetryMax(0),
+	}
+	tokenClient, err := qlik.NewClient(cfg.TenantURL, opts...)
+	if err != nil {
+		return nil, err
+	}
+	creds, err := credential.NewSource(secrets, cfg.SecretID, tokenClient,
+		credential.WithTTL(cfg.SecretTTL), credential.WithLogger(logger))
+	if err != nil {
+		return nil, err
+	}
+	client, err := qlik.NewClient(cfg.TenantURL, append(opts, qlik.WithTokenSource(creds))...)
+	if err != nil {
+		return nil, err
+	}
+	led, err := ledger.New(ledger.Config{DB: dynamodb.NewFromConfig(awsCfg), Table: wc.LedgerTable, HistoryDays: wc.HistoryDays})
+	if err != nil {
+		return nil, err
+	}
+	metrics, err := emf.New(os.Stdout, metricsNamespace, nil, emf.Dimension{Name: "Environment", Value: wc.Environment})
+	if err != nil {
+		return nil, err
+	}
+	chains, err := setupChains(wc, led, sqs.NewFromConfig(awsCfg), logger)
+	if err != nil {
+		return nil, err
+	}
+	w, err := watch.New(watch.Config{
+		Chains:         chains,
+		Ledger:         led,
+		Tenant:         client,
+		Alerts:         sns.NewFromConfig(awsCfg),
+		TopicARN:       wc.TopicARN,
+		Environment:    wc.Environment,
+		ReadsPerMinute: wc.ReadsPerMinute,
+		MaxRun:         wc.MaxRun,
+		Logger:         logger,
+		Metrics:        metrics,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return watchInvoker(w), nil
+}
+
+// setupChains reads the chain graph bundled with the function and returns
+// what starts the rows after a row that succeeded, or nil when the table
+// has no chains.
+func setupChains(wc *watchConfig, led *ledger.Ledger, queue chain.Queue, logger *slog.Logger) (watch.Chains, error) {
+	graph, err := loadChains(os.Getenv, os.ReadFile)
+	if err != nil || graph == nil {
+		return nil, err
+	}
+	if wc.StartQueueURL == "" {
+		return nil, fmt.Errorf("%s is set but %s is not, so the chains could not start their rows; set it to the start queue's URL", envChainsFile, envStartQueueURL)
+	}
+	return chain.NewStarter(chain.Config{Graph: graph, Ledger: led, Queue: queue, QueueURL: wc.StartQueueURL, Logger: logger})
 }
 
 // newHandler builds a reload handler with a credential source of its own,

@@ -41,6 +41,11 @@ type Alarms struct {
 	constructs.Construct
 	// Topic receives every alarm and OK notification.
 	Topic awssns.Topic
+	// List holds the alarms, in the order they were added.
+	List []awscloudwatch.Alarm
+
+	environment string
+	action      awscloudwatch.IAlarmAction
 }
 
 // startQueueBacklogMinutes is the age of the start queue's oldest message
@@ -82,21 +87,9 @@ func NewAlarms(scope constructs.Construct, id string, props *AlarmsProps) *Alarm
 		topic.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(props.Email), nil))
 	}
 
-	action := awscloudwatchactions.NewSnsAction(topic)
-	period := awscdk.Duration_Minutes(jsii.Number(5))
-	add := func(id, description string, metric awscloudwatch.IMetric, threshold float64, periods int) {
-		alarm := awscloudwatch.NewAlarm(c, jsii.String(id), &awscloudwatch.AlarmProps{
-			AlarmDescription:   jsii.String(fmt.Sprintf("[%s] %s", props.Environment, description)),
-			Metric:             metric,
-			Threshold:          jsii.Number(threshold),
-			EvaluationPeriods:  jsii.Number(periods),
-			DatapointsToAlarm:  jsii.Number(periods),
-			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
-		})
-		alarm.AddAlarmAction(action)
-		alarm.AddOkAction(action)
-	}
+	a := &Alarms{Construct: c, Topic: topic, environment: props.Environment, action: awscloudwatchactions.NewSnsAction(topic)}
+	add := a.Add
+	period := awscdk.Duration_Minutes(jsii.Number(alarmPeriodMinutes))
 	sum := &awscloudwatch.MetricOptions{Period: period, Statistic: jsii.String("Sum")}
 	maximum := &awscloudwatch.MetricOptions{Period: period, Statistic: jsii.String("Maximum")}
 	add("FunctionErrors",
@@ -114,5 +107,26 @@ func NewAlarms(scope constructs.Construct, id string, props *AlarmsProps) *Alarm
 		"The reload function has been throttled for 15 minutes; scheduled runs are waiting in the start queue and may become too late. Raise reservedConcurrency or the account's concurrency, or lower concurrency.",
 		props.Function.MetricThrottles(sum), 1, 3)
 
-	return &Alarms{Construct: c, Topic: topic}
+	return a
+}
+
+// alarmPeriodMinutes is the period of every alarm's metric.
+const alarmPeriodMinutes = 5
+
+// Add adds an alarm that notifies the topic, with OK notifications, when
+// metric reaches threshold in periods periods of five minutes in a row.
+func (a *Alarms) Add(id, description string, metric awscloudwatch.IMetric, threshold float64, periods int) awscloudwatch.Alarm {
+	alarm := awscloudwatch.NewAlarm(a.Construct, jsii.String(id), &awscloudwatch.AlarmProps{
+		AlarmDescription:   jsii.String(fmt.Sprintf("[%s] %s", a.environment, description)),
+		Metric:             metric,
+		Threshold:          jsii.Number(threshold),
+		EvaluationPeriods:  jsii.Number(periods),
+		DatapointsToAlarm:  jsii.Number(periods),
+		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+		TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+	})
+	alarm.AddAlarmAction(a.action)
+	alarm.AddOkAction(a.action)
+	a.List = append(a.List, alarm)
+	return alarm
 }

@@ -95,6 +95,33 @@ func NewCore(scope constructs.Construct, id string, props *CoreProps) *Core {
 		Key:             key,
 	})
 
+	watcher := NewWatcher(stack, "Watcher", &WatcherProps{
+		Environment:      cfg.Name,
+		ModuleDir:        props.ModuleDir,
+		Build:            props.Build,
+		TenantURL:        cfg.TenantURL,
+		Secret:           secret,
+		Ledger:           ledger,
+		Key:              key,
+		VPC:              cfg.VPC,
+		Topic:            alarms.Topic,
+		LogRetentionDays: cfg.LogRetentionDays,
+		ReadsPerMinute:   cfg.WatchReadsPerMinute,
+		MaxRunHours:      cfg.MaxRunHours,
+		HistoryDays:      cfg.HistoryDays,
+		CodeFiles:        codeFiles,
+		StartQueue:       queue,
+	})
+	addOutcomeAlarms(alarms, cfg.Name, watcher.Function)
+	dashboardURL := NewDashboard(stack, "Dashboard", &DashboardProps{
+		Environment:     cfg.Name,
+		Function:        fn.Function,
+		Watcher:         watcher.Function,
+		StartQueue:      queue,
+		DeadLetterQueue: dlq,
+		Alarms:          alarms.List,
+	})
+
 	group := awsscheduler.NewCfnScheduleGroup(stack, jsii.String(scheduleGroupID), &awsscheduler.CfnScheduleGroupProps{
 		Name: jsii.String(names.ScheduleGroup),
 	})
@@ -170,6 +197,8 @@ func NewCore(scope constructs.Construct, id string, props *CoreProps) *Core {
 	output(stack, "DeadLetterQueueUrl", "Runs that were not started: too late, undeliverable, or failed for a cause a person must fix", dlq.QueueUrl())
 	output(stack, "AlarmTopicArn", "The SNS topic the alarms notify", alarms.Topic.TopicArn())
 	output(stack, "CredentialSecretArn", "The secret holding the Qlik credential", secret.SecretArn())
+	output(stack, "DashboardUrl", "The environment's CloudWatch dashboard: runs, outcomes, lateness, backlog, durations, rate limits, alarms", dashboardURL)
+	output(stack, "WatcherFunctionName", "The watcher that follows every started reload to its end", watcher.Function.FunctionName())
 
 	return &Core{Stack: stack, Target: target}
 }

@@ -81,7 +81,8 @@ func TestEventRules(t *testing.T) {
 		}
 	}
 	check(t, "event rules", func() {
-		tmpl.ResourceCountIs(jsii.String("AWS::Scheduler::Schedule"), jsii.Number(1))
+		// The extract's schedule and the watcher's; the chain has none.
+		tmpl.ResourceCountIs(jsii.String("AWS::Scheduler::Schedule"), jsii.Number(2))
 		tmpl.ResourceCountIs(jsii.String("AWS::Events::Rule"), jsii.Number(2))
 		tmpl.HasResourceProperties(jsii.String("AWS::Events::Rule"), assertions.Match_ObjectEquals(&map[string]interface{}{
 			"Name":        "QlikReloads-unit-stock-files",
@@ -110,6 +111,21 @@ func TestEventRules(t *testing.T) {
 			},
 			"Targets": target(`{"appId":"`+appID+`","row":"glue-done","scheduledTime":<time>,"maxDelayMinutes":30,"debounceMinutes":5}`, 1800),
 		}))
+		// The watcher starts the chain's rows: it finds the graph in its
+		// code, reads a chain's state and sends to the start queue.
+		tmpl.HasResourceProperties(jsii.String("AWS::Lambda::Function"), map[string]interface{}{
+			"Environment": map[string]interface{}{"Variables": assertions.Match_ObjectLike(&map[string]interface{}{
+				"QLIK_MODE": "watcher", "QLIK_CHAINS_FILE": "chains.json", "QLIK_START_QUEUE_URL": map[string]interface{}{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^StartQueue"))},
+			})},
+		})
+		tmpl.HasResourceProperties(jsii.String("AWS::IAM::Role"), map[string]interface{}{
+			"Policies": []interface{}{map[string]interface{}{"PolicyName": "ReloadWatcher", "PolicyDocument": map[string]interface{}{
+				"Statement": assertions.Match_ArrayWith(&[]interface{}{
+					map[string]interface{}{"Sid": "ReadChainState", "Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": attArn("Ledger")},
+					map[string]interface{}{"Sid": "StartChainedRows", "Effect": "Allow", "Action": "sqs:SendMessage", "Resource": queueArn},
+				}),
+			}}},
+		})
 		for _, queue := range []interface{}{queueArn, dlqArn} {
 			tmpl.HasResourceProperties(jsii.String("AWS::SQS::QueuePolicy"), map[string]interface{}{
 				"PolicyDocument": map[string]interface{}{"Statement": assertions.Match_ArrayWith(&[]interface{}{allowRules(queue)})},

@@ -110,19 +110,7 @@ func NewReloadFunction(scope constructs.Construct, id string, props *ReloadFunct
 		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
 	})
 
-	statements := []awsiam.PolicyStatement{
-		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Sid:       jsii.String("ReadQlikCredential"),
-			Actions:   jsii.Strings("secretsmanager:GetSecretValue"),
-			Resources: jsii.Strings(*props.Secret.SecretArn()),
-		}),
-		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			// The log group's Arn attribute ends in ":*", which covers the
-			// streams Lambda creates in that one group.
-			Sid:       jsii.String("WriteOwnLogs"),
-			Actions:   jsii.Strings("logs:CreateLogStream", "logs:PutLogEvents"),
-			Resources: jsii.Strings(*logGroup.LogGroupArn()),
-		}),
+	statements := append(credentialAndLogs(props.Secret, logGroup),
 		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			// The function sends runs that are too late or cannot succeed
 			// to the dead-letter queue itself, and Lambda sends a failed
@@ -147,7 +135,7 @@ func NewReloadFunction(scope constructs.Construct, id string, props *ReloadFunct
 			Actions:   jsii.Strings("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"),
 			Resources: jsii.Strings(*props.Ledger.TableArn()),
 		}),
-	}
+	)
 	if props.Key != nil {
 		statements = append(statements,
 			viaService("DecryptQlikCredential", props.Key, "secretsmanager", "kms:Decrypt"),
@@ -246,6 +234,25 @@ func NewReloadFunction(scope constructs.Construct, id string, props *ReloadFunct
 	})
 
 	return &ReloadFunction{Construct: c, Function: fn, Role: role, LogGroup: logGroup}
+}
+
+// credentialAndLogs are the statements both functions start with: read
+// the one secret, and write to the function's own log group.
+func credentialAndLogs(secret awssecretsmanager.ISecret, logGroup awslogs.LogGroup) []awsiam.PolicyStatement {
+	return []awsiam.PolicyStatement{
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("ReadQlikCredential"),
+			Actions:   jsii.Strings("secretsmanager:GetSecretValue"),
+			Resources: jsii.Strings(*secret.SecretArn()),
+		}),
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			// The log group's Arn attribute ends in ":*", which covers the
+			// streams Lambda creates in that one group.
+			Sid:       jsii.String("WriteOwnLogs"),
+			Actions:   jsii.Strings("logs:CreateLogStream", "logs:PutLogEvents"),
+			Resources: jsii.Strings(*logGroup.LogGroupArn()),
+		}),
+	}
 }
 
 // startQueueBatchSize is how many runs one invocation receives: enough to

@@ -28,16 +28,18 @@ const (
 func testConfig(change func(*config.Config)) *config.Config {
 	yes := true
 	cfg := &config.Config{
-		Name:             "unit",
-		Path:             "config/unit.yaml",
-		TenantURL:        tenant,
-		Timezone:         "Europe/Stockholm",
-		ScheduleStacks:   1,
-		LogRetentionDays: 90,
-		WaitSeconds:      5,
-		Concurrency:      5,
-		MaxDelayMinutes:  60,
-		HistoryDays:      90,
+		Name:                "unit",
+		Path:                "config/unit.yaml",
+		TenantURL:           tenant,
+		Timezone:            "Europe/Stockholm",
+		ScheduleStacks:      1,
+		LogRetentionDays:    90,
+		WaitSeconds:         5,
+		Concurrency:         5,
+		MaxDelayMinutes:     60,
+		HistoryDays:         90,
+		WatchReadsPerMinute: 100,
+		MaxRunHours:         12,
 		Reloads: []config.Reload{
 			{Name: "sales-weekdays", AppID: appID, Schedule: "cron(0/5 8-17 ? * MON-FRI *)", Timezone: "Europe/Stockholm", Enabled: true},
 			{Name: "sales-weekend", AppID: appID, Schedule: "cron(0 9 ? * SAT,SUN *)", Timezone: "America/New_York", Enabled: false,
@@ -147,7 +149,8 @@ func roleWith(props map[string]interface{}, service string, condition interface{
 func TestFunction(t *testing.T) {
 	tmpl := coreTemplate(t, testConfig(nil))
 	check(t, "function", func() {
-		tmpl.ResourceCountIs(jsii.String("AWS::Lambda::Function"), jsii.Number(1))
+		// The reload function and the watcher.
+		tmpl.ResourceCountIs(jsii.String("AWS::Lambda::Function"), jsii.Number(2))
 		tmpl.HasResourceProperties(jsii.String("AWS::Lambda::Function"), map[string]interface{}{
 			"Runtime":       "provided.al2023",
 			"Architectures": []interface{}{"arm64"},
@@ -448,7 +451,7 @@ func TestLedger(t *testing.T) {
 				tmpl.HasResource(jsii.String("AWS::DynamoDB::Table"), map[string]interface{}{
 					"Properties": assertions.Match_ObjectEquals(&map[string]interface{}{
 						"KeySchema":                        key("pk", "sk"),
-						"AttributeDefinitions":             assertions.Match_ArrayEquals(&[]interface{}{str("pk"), str("sk"), str("openShard"), str("scheduledTime")}),
+						"AttributeDefinitions":             assertions.Match_ArrayEquals(&[]interface{}{str("pk"), str("sk"), str("openShard"), str("scheduledTime"), str("runDay")}),
 						"BillingMode":                      "PAY_PER_REQUEST",
 						"PointInTimeRecoverySpecification": map[string]interface{}{"PointInTimeRecoveryEnabled": true},
 						"TimeToLiveSpecification":          map[string]interface{}{"AttributeName": "expiresAt", "Enabled": true},
@@ -456,6 +459,10 @@ func TestLedger(t *testing.T) {
 						"GlobalSecondaryIndexes": []interface{}{map[string]interface{}{
 							"IndexName":  "open",
 							"KeySchema":  key("openShard", "scheduledTime"),
+							"Projection": map[string]interface{}{"ProjectionType": "ALL"},
+						}, map[string]interface{}{
+							"IndexName":  "history",
+							"KeySchema":  key("runDay", "scheduledTime"),
 							"Projection": map[string]interface{}{"ProjectionType": "ALL"},
 						}},
 					}),
@@ -512,7 +519,19 @@ func TestAlarms(t *testing.T) {
 							"Principal": map[string]interface{}{"Service": "cloudwatch.amazonaws.com"}, "Condition": sourceAccount(nil)}),
 					})},
 				})
-				tmpl.ResourceCountIs(jsii.String("AWS::CloudWatch::Alarm"), jsii.Number(4))
+				tmpl.ResourceCountIs(jsii.String("AWS::CloudWatch::Alarm"), jsii.Number(6))
+				tmpl.HasResourceProperties(jsii.String("AWS::CloudWatch::Alarm"), map[string]interface{}{
+					"Namespace": "QlikReloadTriggers", "MetricName": "RunsFailed", "Statistic": "Sum",
+					"Dimensions": []interface{}{map[string]interface{}{"Name": "Environment", "Value": "unit"}},
+					"Threshold":  1, "EvaluationPeriods": 1, "Period": 300,
+					"AlarmActions": []interface{}{topic},
+				})
+				tmpl.HasResourceProperties(jsii.String("AWS::CloudWatch::Alarm"), map[string]interface{}{
+					"Namespace": "AWS/Lambda", "MetricName": "Errors",
+					"Dimensions": []interface{}{map[string]interface{}{"Name": "FunctionName",
+						"Value": map[string]interface{}{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^WatcherFunction"))}}},
+					"Threshold": 1, "AlarmActions": []interface{}{topic},
+				})
 				for _, a := range []struct {
 					namespace, metric, statistic string
 					queue                        string
@@ -561,14 +580,15 @@ func TestSchedules(t *testing.T) {
 	}
 	check(t, "schedules", func() {
 		tmpl.ResourceCountIs(jsii.String("AWS::Scheduler::ScheduleGroup"), jsii.Number(1))
-		tmpl.ResourceCountIs(jsii.String("AWS::Scheduler::Schedule"), jsii.Number(2))
+		// The two rows' and the watcher's.
+		tmpl.ResourceCountIs(jsii.String("AWS::Scheduler::Schedule"), jsii.Number(3))
 		tmpl.HasResourceProperties(jsii.String("AWS::Scheduler::Schedule"), assertions.Match_ObjectEquals(&map[string]interface{}{
 			"GroupName":                  map[string]interface{}{"Ref": "ScheduleGroup"},
 			"ScheduleExpression":         "cron(0/5 8-17 ? * MON-FRI *)",
 			"ScheduleExpressionTimezone": "Europe/Stockholm",
 			"State":                      "ENABLED",
 			"FlexibleTimeWindow":         map[string]interface{}{"Mode": "OFF"},
-			"Target":                     target(`{"appId":"` + appID + `","row":"sales-weekdays","scheduledTime":"<aws.scheduler.scheduled-time>"}`),
+			"Target":                     target(`{"appId":"` + appID + `","row":"sales-weekdays","scheduledTime":"<aws.scheduler.scheduled-time>","timezone":"Europe/Stockholm"}`),
 		}))
 		tmpl.HasResourceProperties(jsii.String("AWS::Scheduler::Schedule"), assertions.Match_ObjectEquals(&map[string]interface{}{
 			"GroupName":                  map[string]interface{}{"Ref": "ScheduleGroup"},
@@ -577,7 +597,7 @@ func TestSchedules(t *testing.T) {
 			"State":                      "DISABLED",
 			"Description":                "paused for the migration",
 			"FlexibleTimeWindow":         map[string]interface{}{"Mode": "FLEXIBLE", "MaximumWindowInMinutes": 15},
-			"Target":                     target(`{"appId":"` + appID + `","row":"sales-weekend","scheduledTime":"<aws.scheduler.scheduled-time>","partial":true,"variables":{"vRegion":"EMEA"},"weight":5}`),
+			"Target":                     target(`{"appId":"` + appID + `","row":"sales-weekend","scheduledTime":"<aws.scheduler.scheduled-time>","partial":true,"variables":{"vRegion":"EMEA"},"weight":5,"timezone":"America/New_York"}`),
 		}))
 	})
 }
@@ -618,8 +638,12 @@ func TestRowsSpreadOverScheduleStacks(t *testing.T) {
 			t.Errorf("stack %d: name %s, want %s", i, got, wantName)
 		}
 		tmpl := assertions.Template_FromStack(stack, nil)
+		wantSchedules := want[i]
+		if i == 0 {
+			wantSchedules++ // the watcher's
+		}
 		check(t, fmt.Sprintf("stack %d", i), func() {
-			tmpl.ResourceCountIs(jsii.String("AWS::Scheduler::Schedule"), jsii.Number(float64(want[i])))
+			tmpl.ResourceCountIs(jsii.String("AWS::Scheduler::Schedule"), jsii.Number(float64(wantSchedules)))
 		})
 		if i == 0 {
 			continue
@@ -801,5 +825,107 @@ func TestSharedNamesFitAWSLimits(t *testing.T) {
 	}
 	if got := newSharedNames("prod").SchedulerRole; got != "QlikReloads-prod-SchedulerRole-${AWS::Region}" {
 		t.Errorf("role name of prod: %s", got)
+	}
+}
+
+// TestWatcher pins the watcher: the same build as the reload function run
+// as the watcher, its least-privilege role (the open index only, updates of
+// items, the alarm topic only), and the schedule that runs it every minute
+// with a role that may invoke it and nothing else.
+func TestWatcher(t *testing.T) {
+	ref := func(prefix string) interface{} {
+		return map[string]interface{}{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^" + prefix))}
+	}
+	openIndex := map[string]interface{}{"Fn::Join": []interface{}{"", []interface{}{attArn("Ledger"), "/index/open"}}}
+	statements := []interface{}{
+		map[string]interface{}{"Sid": "ReadQlikCredential", "Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": ref("Credential")},
+		map[string]interface{}{"Sid": "WriteOwnLogs", "Effect": "Allow", "Action": []interface{}{"logs:CreateLogStream", "logs:PutLogEvents"}, "Resource": attArn("WatcherLogs")},
+		map[string]interface{}{"Sid": "ReadOpenRuns", "Effect": "Allow", "Action": "dynamodb:Query", "Resource": openIndex},
+		map[string]interface{}{"Sid": "RecordOutcomes", "Effect": "Allow", "Action": "dynamodb:UpdateItem", "Resource": attArn("Ledger")},
+		map[string]interface{}{"Sid": "AlertFailures", "Effect": "Allow", "Action": "sns:Publish", "Resource": ref("AlarmsTopic")},
+	}
+	cases := []struct {
+		name       string
+		change     func(*config.Config)
+		statements []interface{}
+	}{
+		{name: "defaults", statements: statements},
+		{name: "customer-managed key", change: func(c *config.Config) { c.KMSKeyArn = kmsKey; c.WatchReadsPerMinute = 50; c.MaxRunHours = 6 },
+			statements: append(append([]interface{}{}, statements...),
+				keyVia("DecryptQlikCredential", "secretsmanager", "kms:Decrypt"),
+				keyVia("UseLedgerKey", "dynamodb", "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"))},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := testConfig(tc.change)
+			tmpl := coreTemplate(t, cfg)
+			check(t, "watcher role", func() {
+				tmpl.HasResourceProperties(jsii.String("AWS::IAM::Role"), roleWith(
+					map[string]interface{}{"Description": assertions.Match_StringLikeRegexp(jsii.String("^Reload watcher"))},
+					"lambda.amazonaws.com", sourceAccount(nil), "ReloadWatcher", tc.statements))
+			})
+			check(t, "watcher function", func() {
+				tmpl.HasResourceProperties(jsii.String("AWS::Lambda::Function"), map[string]interface{}{
+					"Runtime": "provided.al2023", "Architectures": []interface{}{"arm64"}, "Handler": "bootstrap", "Timeout": 60,
+					"Environment": map[string]interface{}{"Variables": assertions.Match_ObjectEquals(&map[string]interface{}{
+						"QLIK_MODE":                   "watcher",
+						"QLIK_TENANT_URL":             tenant,
+						"QLIK_API_KEY_SECRET_ID":      ref("Credential"),
+						"QLIK_LEDGER_TABLE":           ref("Ledger"),
+						"QLIK_ALARM_TOPIC_ARN":        ref("AlarmsTopic"),
+						"QLIK_ENVIRONMENT":            "unit",
+						"QLIK_WATCH_READS_PER_MINUTE": fmt.Sprint(cfg.WatchReadsPerMinute),
+						"QLIK_MAX_RUN_HOURS":          fmt.Sprint(cfg.MaxRunHours),
+						"QLIK_HISTORY_DAYS":           "90",
+					})},
+				})
+				tmpl.HasResourceProperties(jsii.String("AWS::Lambda::EventInvokeConfig"), map[string]interface{}{
+					"FunctionName": ref("WatcherFunction"), "MaximumRetryAttempts": 0, "MaximumEventAgeInSeconds": 60,
+				})
+			})
+			check(t, "watcher schedule", func() {
+				tmpl.HasResourceProperties(jsii.String("AWS::Scheduler::Schedule"), map[string]interface{}{
+					"Name":               "QlikReloads-unit-Watcher",
+					"GroupName":          assertions.Match_Absent(),
+					"ScheduleExpression": "rate(1 minute)",
+					"FlexibleTimeWindow": map[string]interface{}{"Mode": "OFF"},
+					"Target": map[string]interface{}{
+						"Arn":         attArn("WatcherFunction"),
+						"RoleArn":     attArn("WatcherScheduleRole"),
+						"Input":       `{"watch":"runs"}`,
+						"RetryPolicy": map[string]interface{}{"MaximumRetryAttempts": 0, "MaximumEventAgeInSeconds": 60},
+					},
+				})
+				scheduleArn := map[string]interface{}{"Fn::Sub": "arn:${AWS::Partition}:scheduler:${AWS::Region}:${AWS::AccountId}:schedule/default/QlikReloads-unit-Watcher"}
+				tmpl.HasResourceProperties(jsii.String("AWS::IAM::Role"), roleWith(
+					map[string]interface{}{"Description": assertions.Match_StringLikeRegexp(jsii.String("runs the reload watcher"))},
+					"scheduler.amazonaws.com", sourceAccount(map[string]interface{}{"aws:SourceArn": scheduleArn}), "InvokeWatcher",
+					[]interface{}{map[string]interface{}{"Sid": "InvokeWatcher", "Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": attArn("WatcherFunction")}}))
+			})
+		})
+	}
+}
+
+// TestDashboard: one dashboard per environment, named for it, with the
+// widgets an operator reads, and its console address as an output.
+func TestDashboard(t *testing.T) {
+	tmpl := coreTemplate(t, testConfig(nil))
+	check(t, "dashboard", func() {
+		tmpl.ResourceCountIs(jsii.String("AWS::CloudWatch::Dashboard"), jsii.Number(1))
+		tmpl.HasResourceProperties(jsii.String("AWS::CloudWatch::Dashboard"), map[string]interface{}{"DashboardName": "QlikReloads-unit"})
+		tmpl.HasOutput(jsii.String("DashboardUrl"), map[string]interface{}{
+			"Value": map[string]interface{}{"Fn::Join": []interface{}{"", []interface{}{
+				"https://", map[string]interface{}{"Ref": "AWS::Region"}, ".console.aws.amazon.com/cloudwatch/home?region=",
+				map[string]interface{}{"Ref": "AWS::Region"}, "#dashboards/dashboard/QlikReloads-unit",
+			}}},
+		})
+	})
+	body, _ := json.Marshal(tmpl.ToJSON())
+	for _, want := range []string{"Runs per hour", "RunsSucceeded", "RunsFailed", "RunsCanceled", "ReloadsStarted",
+		"StartLateness", "ApproximateAgeOfOldestMessage", "RunDuration", "p95", "RunsRateLimited", "WatchRateLimited",
+		"Dead-letter queue depth", "alarms", "ReloadsFailed"} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("the dashboard lacks %q", want)
+		}
 	}
 }

@@ -68,6 +68,10 @@ const (
 	ledgerOpenIndex = "open"
 	ledgerOpenShard = "openShard"
 	ledgerOpenSort  = "scheduledTime"
+	// ledgerHistoryIndex lists every row's runs by day, newest first, for
+	// the history command: runDay is the scheduled time's UTC date.
+	ledgerHistoryIndex = "history"
+	ledgerRunDay       = "runDay"
 )
 
 // newLedger builds the run ledger: one item per run, keyed by row and
@@ -96,6 +100,12 @@ func newLedger(scope constructs.Construct, key awskms.IKey) awsdynamodb.Table {
 	table.AddGlobalSecondaryIndex(&awsdynamodb.GlobalSecondaryIndexProps{
 		IndexName:      jsii.String(ledgerOpenIndex),
 		PartitionKey:   str(ledgerOpenShard),
+		SortKey:        str(ledgerOpenSort),
+		ProjectionType: awsdynamodb.ProjectionType_ALL,
+	})
+	table.AddGlobalSecondaryIndex(&awsdynamodb.GlobalSecondaryIndexProps{
+		IndexName:      jsii.String(ledgerHistoryIndex),
+		PartitionKey:   str(ledgerRunDay),
 		SortKey:        str(ledgerOpenSort),
 		ProjectionType: awsdynamodb.ProjectionType_ALL,
 	})

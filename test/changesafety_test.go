@@ -192,7 +192,9 @@ func keys(m map[string][]byte) []string {
 
 // TestAddingChainOrEventRowTouchesOnlyIt: a row with on adds its rule to
 // the core stack and its ARN to the two queue policies, nothing else; a
-// row with after adds no resource and changes no schedule.
+// row with after, in a table that has chains, adds no resource and changes
+// none (the graph in the function's code, which tests do not build, is
+// what changes).
 func TestAddingChainOrEventRowTouchesOnlyIt(t *testing.T) {
 	names := rowNames(12)
 	base := func(extra string) *config.Config {
@@ -203,6 +205,9 @@ func TestAddingChainOrEventRowTouchesOnlyIt(t *testing.T) {
 			fmt.Fprintf(&b, "  - {name: %s, appId: 687ef393-f0ad-4c64-ac59-6db967126015, schedule: cron(0 6 ? * MON-FRI *)}\n", name)
 		}
 		b.WriteString("  - {name: files-a, appId: 687ef393-f0ad-4c64-ac59-6db967126015, on: {s3: {bucket: acme-a}}}\n")
+		// A first chain gives the watcher its chain settings; another
+		// only changes the graph in the function's code.
+		b.WriteString("  - {name: chain-a, appId: 687ef393-f0ad-4c64-ac59-6db967126015, after: files-a}\n")
 		b.WriteString(extra)
 		cfg, err := config.Load("config/safety.yaml", []byte(b.String()))
 		if err != nil {

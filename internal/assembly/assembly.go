@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strings"
 )
 
 // Assembly is a cloud assembly's stacks, ordered by name.
@@ -92,6 +93,35 @@ func (s Stack) ResourceCounts() (map[string]int, error) {
 		counts[r.Type]++
 	}
 	return counts, nil
+}
+
+// WatcherScheduleSuffix ends the name of the watcher's schedule, the one
+// schedule of an environment that is not a row's. Rows' schedules carry no
+// name of their own (CloudFormation generates it).
+const WatcherScheduleSuffix = "-Watcher"
+
+// RowSchedules returns how many schedules of the template are rows': every
+// AWS::Scheduler::Schedule but the watcher's.
+func (s Stack) RowSchedules() (int, error) {
+	var t struct {
+		Resources map[string]struct {
+			Type       string `json:"Type"`
+			Properties struct {
+				Name any `json:"Name"`
+			} `json:"Properties"`
+		} `json:"Resources"`
+	}
+	if err := json.Unmarshal(s.Template, &t); err != nil {
+		return 0, fmt.Errorf("read template of stack %s: %w", s.Name, err)
+	}
+	n := 0
+	for _, r := range t.Resources {
+		name, _ := r.Properties.Name.(string)
+		if r.Type == "AWS::Scheduler::Schedule" && !strings.HasSuffix(name, WatcherScheduleSuffix) {
+			n++
+		}
+	}
+	return n, nil
 }
 
 // assetHash matches the SHA-256 asset hashes the CDK writes into templates

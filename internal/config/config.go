@@ -65,6 +65,12 @@ type Config struct {
 	// HistoryDays is how long the ledger keeps a run, 15 to 3653 days
 	// (default 90); DynamoDB's time to live removes it afterwards.
 	HistoryDays int
+	// WatchReadsPerMinute is the most Qlik reads the watcher spends a
+	// minute following runs to their end, 1 to 500 (default 100).
+	WatchReadsPerMinute int
+	// MaxRunHours is how long a run may stay unfinished before the watcher
+	// flags it overdue, 1 to 168 (default 12).
+	MaxRunHours int
 	// ScheduleStacks is how many stacks the schedules are spread over
 	// (default 1). Rows are assigned by a hash of their name (see
 	// StackIndex), so adding, removing or reordering rows never moves

@@ -10,6 +10,10 @@ const (
 	defaultConcurrency      = 5
 	defaultMaxDelayMinutes  = 60
 	defaultHistoryDays      = 90
+	// A tenth of Qlik's read limit, leaving the rest to the reload
+	// function.
+	defaultWatchReadsPerMinute = 100
+	defaultMaxRunHours         = 12
 	// A flexible window of 0 is OFF, and a reserved concurrency of 0
 	// leaves it unset: both are the zero value.
 	defaultFlexibleWindowMinutes = 0
@@ -36,6 +40,8 @@ func applyDefaults(name, path string, f *rawConfig) *Config {
 		Concurrency:           or(f.concurrency, defaultConcurrency),
 		MaxDelayMinutes:       or(f.maxDelayMinutes, defaultMaxDelayMinutes),
 		HistoryDays:           or(f.historyDays, defaultHistoryDays),
+		WatchReadsPerMinute:   or(f.watchReadsPerMinute, defaultWatchReadsPerMinute),
+		MaxRunHours:           or(f.maxRunHours, defaultMaxRunHours),
 		ScheduleStacks:        or(f.scheduleStacks, defaultScheduleStacks),
 		LogRetentionDays:      or(f.logRetentionDays, defaultLogRetentionDays),
 		ExistingSecretArn:     or(f.existingSecretArn, ""),

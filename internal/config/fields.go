@@ -21,6 +21,7 @@ type rawConfig struct {
 	flexibleWindowMinutes, reservedConcurrency       setting[int]
 	waitSeconds, scheduleStacks, logRetentionDays    setting[int]
 	concurrency, maxDelayMinutes, historyDays        setting[int]
+	watchReadsPerMinute, maxRunHours                 setting[int]
 	existingSecretArn, kmsKeyArn                     setting[string]
 	scheduleStacksHighWater                          setting[int]
 	vpc                                              setting[*VPC]
@@ -70,6 +71,12 @@ const (
 	// retention.
 	minHistoryDays = 15
 	maxHistoryDays = 3653
+	// The watcher's reads share Qlik's limit of 1,000 reads a minute with
+	// the reload function's; it may take at most half of it.
+	maxWatchReadsPerMinute = 500
+	// A reload may wait in Qlik's queue for up to 6 hours and run for up
+	// to 3; a week is more than any reload lasts.
+	maxRunHoursLimit = 168
 )
 
 // logRetentionValues are the retention periods, in days, CloudWatch Logs
@@ -101,6 +108,12 @@ var configRules = []fieldRule[rawConfig]{
 	}},
 	{"historyDays", func(d *decoder, v value, c *rawConfig) {
 		c.historyDays = check(d, v, d.integer(v), historyDays)
+	}},
+	{"watchReadsPerMinute", func(d *decoder, v value, c *rawConfig) {
+		c.watchReadsPerMinute = check(d, v, d.integer(v), inRange(1, maxWatchReadsPerMinute))
+	}},
+	{"maxRunHours", func(d *decoder, v value, c *rawConfig) {
+		c.maxRunHours = check(d, v, d.integer(v), inRange(1, maxRunHoursLimit))
 	}},
 	{"scheduleStacks", func(d *decoder, v value, c *rawConfig) {
 		c.scheduleStacks = check(d, v, d.integer(v), inRange(1, maxScheduleStacks))

@@ -16,15 +16,18 @@ const ScheduledTimePlaceholder = "<aws.scheduler.scheduled-time>"
 // Input returns the message the row's schedule sends to the start queue,
 // as compact JSON: appId, row, scheduledTime (Scheduler's placeholder), then
 // only the fields the row sets, in the fixed order partial, variables
-// (their names sorted), weight, maxDelayMinutes. A field the row leaves out
-// is absent, never null or false: maxDelayMinutes appears only when the row
-// sets its own, since the function knows the file's. The output is
+// (their names sorted), weight, maxDelayMinutes, timezone. A field the row
+// leaves out is absent, never null or false: maxDelayMinutes appears only
+// when the row sets its own, since the function knows the file's, and
+// timezone (the row's effective zone, which the ledger records so that
+// alerts and the history show the run's time as the row reads it) only
+// when it is not UTC, which the ledger assumes without it. The output is
 // deterministic, so templates do not change unless the row does.
 //
 // It is the function's message contract: appId (a GUID), row (the row's
 // name), scheduledTime (RFC 3339), an optional partial boolean, an optional
 // variables object of strings, an optional weight from 1 to 10 and an
-// optional maxDelayMinutes from 1 to 1440.
+// optional maxDelayMinutes from 1 to 1440 and an optional IANA timezone.
 func (r Reload) Input() string {
 	var b strings.Builder
 	b.WriteString(`{"appId":`)
@@ -62,6 +65,10 @@ func (r Reload) Input() string {
 	if r.MaxDelayMinutes != 0 {
 		b.WriteString(`,"maxDelayMinutes":`)
 		b.WriteString(strconv.Itoa(r.MaxDelayMinutes))
+	}
+	if r.Timezone != "" && r.Timezone != defaultTimezone {
+		b.WriteString(`,"timezone":`)
+		writeJSONString(&b, r.Timezone)
 	}
 	b.WriteByte('}')
 	return b.String()

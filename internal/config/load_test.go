@@ -58,7 +58,7 @@ var invalidFiles = []struct {
 		":1: tenantURL: unknown field; did you mean tenantUrl?",
 		":1: tenantUrl: missing; add the Qlik Cloud tenant's address, such as https://acme.eu.qlikcloud.com",
 		":3: schedule: unknown field; schedule is a setting of a row; put it under reloads",
-		":4: colour: unknown field; the known fields are tenantUrl, account, region, timezone, alarmEmail, flexibleWindowMinutes, reservedConcurrency, concurrency, waitSeconds, maxDelayMinutes, historyDays, scheduleStacks, scheduleStacksHighWater, logRetentionDays, existingSecretArn, kmsKeyArn, vpc, reloads",
+		":4: colour: unknown field; the known fields are tenantUrl, account, region, timezone, alarmEmail, flexibleWindowMinutes, reservedConcurrency, concurrency, waitSeconds, maxDelayMinutes, historyDays, watchReadsPerMinute, maxRunHours, scheduleStacks, scheduleStacksHighWater, logRetentionDays, existingSecretArn, kmsKeyArn, vpc, reloads",
 	}},
 	{file: "indent-tab.yaml", want: []string{
 		":5: invalid YAML: a tab indents this line, and YAML allows only spaces; indent with spaces",
@@ -160,6 +160,10 @@ var invalidFiles = []struct {
 	}},
 	{file: "history-days-range.yaml", schema: true, want: []string{
 		":2: historyDays: 4000 is out of range 15-3653",
+	}},
+	{file: "watch-range.yaml", schema: true, want: []string{
+		":2: watchReadsPerMinute: 900 is out of range 1-500",
+		":3: maxRunHours: 0 is out of range 1-168",
 	}},
 	{file: "schedule-stacks-range.yaml", schema: true, want: []string{
 		":2: scheduleStacks: 101 is out of range 1-100",
@@ -488,7 +492,7 @@ func TestLoadValid(t *testing.T) {
 				Name: "minimal", Path: "testdata/valid/minimal.yaml",
 				TenantURL: "https://acme.eu.qlikcloud.com", Timezone: "UTC",
 				WaitSeconds: 5, ScheduleStacks: 1, ScheduleStacksHighWater: 1, LogRetentionDays: 90,
-				Concurrency: 5, MaxDelayMinutes: 60, HistoryDays: 90,
+				Concurrency: 5, MaxDelayMinutes: 60, HistoryDays: 90, WatchReadsPerMinute: 100, MaxRunHours: 12,
 			},
 		},
 		{
@@ -499,7 +503,7 @@ func TestLoadValid(t *testing.T) {
 				Timezone: "Europe/Stockholm", AlarmEmail: "bi-ops@example.com",
 				FlexibleWindowMinutes: 15, ReservedConcurrency: 10, WaitSeconds: 0, ScheduleStacks: 3, ScheduleStacksHighWater: 5, LogRetentionDays: 365,
 				VPC:         &VPC{SubnetIDs: []string{"subnet-0123456789abcdef0", "subnet-89abcdef"}, SecurityGroupIDs: []string{"sg-0123456789abcdef0"}},
-				Concurrency: 8, MaxDelayMinutes: 120, HistoryDays: 400,
+				Concurrency: 8, MaxDelayMinutes: 120, HistoryDays: 400, WatchReadsPerMinute: 50, MaxRunHours: 6,
 				ExistingSecretArn: "arn:aws:secretsmanager:eu-north-1:012345678901:secret:qlik/prod-AbCdEf",
 				KMSKeyArn:         "arn:aws:kms:eu-north-1:012345678901:key/mrk-0123456789abcdef0123456789abcdef",
 				Reloads: []Reload{
@@ -507,13 +511,13 @@ func TestLoadValid(t *testing.T) {
 						Name: "sales-intraday", AppID: app, Schedule: "cron(0/5 8-17 ? * MON-FRI *)",
 						Timezone: "America/New_York", Enabled: false, Partial: &yes,
 						Description: "Sales, through the working day", FlexibleWindowMinutes: 0, Weight: 10,
-						Variables: map[string]string{"vRegion": "EMEA", "vYear": "2026"}, MaxDelayMinutes: 15, Line: 23,
+						Variables: map[string]string{"vRegion": "EMEA", "vYear": "2026"}, MaxDelayMinutes: 15, Line: 25,
 					},
 					{
 						// Inherits the file's time zone and flexible window.
 						Name: "sales-weekend", AppID: app, Schedule: "rate(1 day)",
 						Timezone: "Europe/Stockholm", Enabled: true, Partial: &no,
-						FlexibleWindowMinutes: 15, Line: 36,
+						FlexibleWindowMinutes: 15, Line: 38,
 					},
 				},
 			},
@@ -523,7 +527,7 @@ func TestLoadValid(t *testing.T) {
 			want: &Config{
 				Name: "variables-literal", Path: "testdata/valid/variables-literal.yaml",
 				TenantURL: "https://acme.eu.qlikcloud.com", Timezone: "UTC", WaitSeconds: 5, ScheduleStacks: 1, ScheduleStacksHighWater: 1, LogRetentionDays: 90,
-				Concurrency: 5, MaxDelayMinutes: 60, HistoryDays: 90,
+				Concurrency: 5, MaxDelayMinutes: 60, HistoryDays: 90, WatchReadsPerMinute: 100, MaxRunHours: 12,
 				Reloads: []Reload{{
 					Name: "sales-daily", AppID: app, Schedule: "cron(0 6 ? * MON-FRI *)", Timezone: "UTC", Enabled: true, Line: 3,
 					// Every value is kept exactly as written.
@@ -540,7 +544,7 @@ func TestLoadValid(t *testing.T) {
 			want: &Config{
 				Name: "flow-style", Path: "testdata/valid/flow-style.yaml",
 				TenantURL: "https://acme.eu.qlikcloud.com", Timezone: "UTC", WaitSeconds: 5, ScheduleStacks: 1, ScheduleStacksHighWater: 1, LogRetentionDays: 90,
-				Concurrency: 5, MaxDelayMinutes: 60, HistoryDays: 90,
+				Concurrency: 5, MaxDelayMinutes: 60, HistoryDays: 90, WatchReadsPerMinute: 100, MaxRunHours: 12,
 				Reloads: []Reload{
 					{Name: "a", AppID: app, Schedule: "rate(5 minutes)", Timezone: "UTC", Enabled: true, Line: 2},
 					{Name: "b", AppID: app, Schedule: "at(2026-12-24T15:00:00)", Timezone: "UTC", Enabled: true, Line: 2},
@@ -554,7 +558,7 @@ func TestLoadValid(t *testing.T) {
 			want: &Config{
 				Name: "chains-events", Path: "testdata/valid/chains-events.yaml",
 				TenantURL: "https://acme.eu.qlikcloud.com", Timezone: "UTC", WaitSeconds: 5, ScheduleStacks: 1, ScheduleStacksHighWater: 1, LogRetentionDays: 90,
-				Concurrency: 5, MaxDelayMinutes: 60, HistoryDays: 90,
+				Concurrency: 5, MaxDelayMinutes: 60, HistoryDays: 90, WatchReadsPerMinute: 100, MaxRunHours: 12,
 				Reloads: []Reload{
 					{Name: "extract-sales", AppID: app, Schedule: "cron(0 6 * * ? *)", Timezone: "UTC", Enabled: true, Line: 3},
 					{
@@ -590,7 +594,7 @@ func TestLoadValid(t *testing.T) {
 			want: &Config{
 				Name: "anchors", Path: "testdata/valid/anchors.yaml",
 				TenantURL: "https://acme.eu.qlikcloud.com", Timezone: "UTC", WaitSeconds: 5, ScheduleStacks: 1, ScheduleStacksHighWater: 1, LogRetentionDays: 90,
-				Concurrency: 5, MaxDelayMinutes: 60, HistoryDays: 90,
+				Concurrency: 5, MaxDelayMinutes: 60, HistoryDays: 90, WatchReadsPerMinute: 100, MaxRunHours: 12,
 				Reloads: []Reload{{Name: "nightly", AppID: app, Schedule: "cron(0 2 * * ? *)", Timezone: "UTC", Enabled: true, Line: 3}},
 			},
 		},
@@ -740,8 +744,8 @@ func TestInput(t *testing.T) {
 		{"partial false is sent", Reload{Name: "sales-daily", AppID: app, Partial: &no}, head + `,"partial":false}`},
 		{
 			"every field in fixed order",
-			Reload{Name: "sales-daily", AppID: app, Partial: &yes, Weight: 3, MaxDelayMinutes: 30, Variables: map[string]string{"z": "last", "a": `"quoted" <b>`, "m": ""}},
-			head + `,"partial":true,"variables":{"a":"\"quoted\" \u003cb\u003e","m":"","z":"last"},"weight":3,"maxDelayMinutes":30}`,
+			Reload{Name: "sales-daily", AppID: app, Partial: &yes, Weight: 3, MaxDelayMinutes: 30, Timezone: "Europe/Stockholm", Variables: map[string]string{"z": "last", "a": `"quoted" <b>`, "m": ""}},
+			head + `,"partial":true,"variables":{"a":"\"quoted\" \u003cb\u003e","m":"","z":"last"},"weight":3,"maxDelayMinutes":30,"timezone":"Europe/Stockholm"}`,
 		},
 		{
 			"settings that are not in the message",

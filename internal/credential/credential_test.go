@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -550,5 +551,30 @@ func TestOAuthTokenEndpointFailures(t *testing.T) {
 				t.Errorf("error %q contains the client secret", err)
 			}
 		})
+	}
+}
+
+// TestSecretsForRedaction: the source names what the Qlik client must
+// remove from what it reads: nothing before the first read, then the API
+// key, or the OAuth client's secret and its current access token.
+func TestSecretsForRedaction(t *testing.T) {
+	ctx := context.Background()
+	keySource := newSource(t, &secrets{value: apiKey}, nil, clock.NewFake(time.Now()))
+	if got := keySource.Secrets(); len(got) != 0 {
+		t.Errorf("Secrets before the first read = %q, want none", got)
+	}
+	if _, err := keySource.Token(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := keySource.Secrets(); !slices.Equal(got, []string{apiKey}) {
+		t.Errorf("Secrets of an API key = %q, want the key", got)
+	}
+	_, _, oauth, _ := oauthSetup(t, 6*time.Hour)
+	tok, err := oauth.Token(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := oauth.Secrets(); !slices.Equal(got, []string{clientSecret, tok}) {
+		t.Errorf("Secrets of an OAuth client = %q, want its secret and the access token", got)
 	}
 }

@@ -153,6 +153,22 @@ func (s *Source) Kind() Kind {
 	return s.cred.kind
 }
 
+// Secrets returns the secret values held now (the API key, or the OAuth
+// client's secret and its current access token), so that the Qlik client
+// can remove them from every text it takes from a response. It implements
+// qlik.SecretHolder.
+func (s *Source) Secrets() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.hasCred {
+		return nil
+	}
+	if s.cred.kind == KindAPIKey {
+		return []string{s.cred.apiKey}
+	}
+	return []string{s.cred.clientSecret, s.token}
+}
+
 // Token returns the bearer token for the next request: the API key, or a
 // cached access token of the OAuth client, fetching either as needed.
 func (s *Source) Token(ctx context.Context) (string, error) {

@@ -162,8 +162,9 @@ func (s *Server) NewTableName(prefix string) string {
 
 // CreateLedgerTable creates a run ledger table as the stacks define it:
 // partition key pk and sort key sk (strings), on-demand billing, and the
-// sparse global secondary index "open" on openShard and scheduledTime with
-// every attribute projected. (TTL, point-in-time recovery and encryption
+// sparse global secondary index "open" on openShard and scheduledTime, and
+// the index "history" on runDay and scheduledTime, each with every
+// attribute projected. (TTL, point-in-time recovery and encryption
 // change nothing that a test of the items can see.)
 func CreateLedgerTable(ctx context.Context, db *dynamodb.Client, name string) error {
 	s := func(v string) *string { return aws.String(v) }
@@ -175,6 +176,7 @@ func CreateLedgerTable(ctx context.Context, db *dynamodb.Client, name string) er
 			{AttributeName: s("sk"), AttributeType: types.ScalarAttributeTypeS},
 			{AttributeName: s("openShard"), AttributeType: types.ScalarAttributeTypeS},
 			{AttributeName: s("scheduledTime"), AttributeType: types.ScalarAttributeTypeS},
+			{AttributeName: s("runDay"), AttributeType: types.ScalarAttributeTypeS},
 		},
 		KeySchema: []types.KeySchemaElement{
 			{AttributeName: s("pk"), KeyType: types.KeyTypeHash},
@@ -184,6 +186,13 @@ func CreateLedgerTable(ctx context.Context, db *dynamodb.Client, name string) er
 			IndexName: s("open"),
 			KeySchema: []types.KeySchemaElement{
 				{AttributeName: s("openShard"), KeyType: types.KeyTypeHash},
+				{AttributeName: s("scheduledTime"), KeyType: types.KeyTypeRange},
+			},
+			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
+		}, {
+			IndexName: s("history"),
+			KeySchema: []types.KeySchemaElement{
+				{AttributeName: s("runDay"), KeyType: types.KeyTypeHash},
 				{AttributeName: s("scheduledTime"), KeyType: types.KeyTypeRange},
 			},
 			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},

@@ -2,6 +2,7 @@ package dynamotest
 
 import (
 	"context"
+	"slices"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -9,7 +10,8 @@ import (
 )
 
 // TestLedgerTable checks that the server starts and that the table it
-// creates has the ledger's keys and the open-runs index.
+// creates has the ledger's keys, the open-runs index and the history
+// index.
 func TestLedgerTable(t *testing.T) {
 	s := Start(t)
 	name := s.LedgerTable(t)
@@ -20,7 +22,12 @@ func TestLedgerTable(t *testing.T) {
 	if got := out.Table.TableStatus; got != "ACTIVE" {
 		t.Errorf("table status = %s, want ACTIVE", got)
 	}
-	if len(out.Table.GlobalSecondaryIndexes) != 1 || aws.ToString(out.Table.GlobalSecondaryIndexes[0].IndexName) != "open" {
-		t.Errorf("indexes = %+v, want one named open", out.Table.GlobalSecondaryIndexes)
+	var names []string
+	for _, ix := range out.Table.GlobalSecondaryIndexes {
+		names = append(names, aws.ToString(ix.IndexName))
+	}
+	slices.Sort(names)
+	if !slices.Equal(names, []string{"history", "open"}) {
+		t.Errorf("indexes = %v, want history and open", names)
 	}
 }

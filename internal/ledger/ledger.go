@@ -39,12 +39,14 @@ import (
 )
 
 // API is the part of DynamoDB the ledger uses: item-level reads and
-// conditional writes on one table, nothing else. *dynamodb.Client
-// implements it.
+// conditional writes on one table, and queries of its indexes (only the
+// watcher and the history command query; the reload function's role
+// allows no Query). *dynamodb.Client implements it.
 type API interface {
 	GetItem(ctx context.Context, in *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
 	PutItem(ctx context.Context, in *dynamodb.PutItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
 	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+	Query(ctx context.Context, in *dynamodb.QueryInput, optFns ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
 }
 
 // Attribute and index names of the table, shared with the stacks that
@@ -66,6 +68,9 @@ const (
 	AttrExpiresAt      = "expiresAt"
 	AttrLeaseUntil     = "leaseUntil"
 	AttrUnsettledSince = "unsettledSince"
+	// AttrTimeZone is the row's IANA time zone, from the message, so that
+	// alerts and the history show the scheduled time as the row reads it.
+	AttrTimeZone = "timezone"
 	// IndexOpen is the sparse index of runs without a final status, keyed
 	// by openShard and scheduledTime.
 	IndexOpen = "open"
@@ -87,11 +92,11 @@ const (
 // finalStatuses are the statuses after which a run leaves the open index.
 var finalStatuses = map[string]bool{
 	"SUCCEEDED": true, "FAILED": true, "CANCELED": true, "EXCEEDED_LIMIT": true,
-	StatusDeadLettered: true,
+	StatusDeadLettered: true, StatusUnknown: true,
 }
 
 // FinalStatus reports whether a run with status s is over: a reload's end
-// status, or dead-lettered.
+// status, dead-lettered, or UNKNOWN (its reload vanished with its app).
 func FinalStatus(s string) bool { return finalStatuses[s] }
 
 // OpenShards is how many values openShard takes. Runs spread over them by
@@ -194,6 +199,10 @@ type Run struct {
 	// that the run does not record: a reload of the app created since then
 	// may be the run's.
 	UnsettledSince time.Time
+	// TimeZone is the row's IANA time zone, empty when not known.
+	TimeZone string
+	// Outcome is what the watcher recorded of the run's reload.
+	Outcome
 }
 
 // Started reports whether the run has its reload (or a pending request).
@@ -283,6 +292,9 @@ type ClaimRequest struct {
 	// Redrive says that a person sent the run back from the dead-letter
 	// queue: a dead-lettered run is then taken over.
 	Redrive bool
+	// TimeZone is the row's IANA time zone; empty when the message gives
+	// none (UTC is then shown).
+	TimeZone string
 }
 
 // Claim is the answer to a claim.
@@ -318,6 +330,7 @@ func (l *Ledger) Claim(ctx context.Context, req ClaimRequest) (Claim, error) {
 		ExpiresAt:      now.Add(l.history),
 		LeaseUntil:     lease,
 		UnsettledSince: now,
+		TimeZone:       req.TimeZone,
 	}
 	_, err := l.db.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName:           aws.String(l.table),
@@ -584,6 +597,7 @@ func (r Run) item() map[string]types.AttributeValue {
 	it[AttrStatus] = str(r.Status)
 	it[AttrClaimedAt] = str(formatTime(r.ClaimedAt))
 	it[AttrExpiresAt] = num(r.ExpiresAt.Unix())
+	it[AttrRunDay] = str(runDay(r.ScheduledTime))
 	if r.Row != "" {
 		it[AttrRow] = str(r.Row)
 	}
@@ -605,6 +619,9 @@ func (r Run) item() map[string]types.AttributeValue {
 	}
 	if r.LastError != "" {
 		it[AttrLastError] = str(r.LastError)
+	}
+	if r.TimeZone != "" {
+		it[AttrTimeZone] = str(r.TimeZone)
 	}
 	return it
 }
@@ -660,6 +677,14 @@ func decodeRun(it map[string]types.AttributeValue) (Run, error) {
 	}
 	r.LeaseUntil = getT(AttrLeaseUntil)
 	r.UnsettledSince = getT(AttrUnsettledSince)
+	r.TimeZone = getS(AttrTimeZone)
+	r.Checks = int(getN(AttrChecks))
+	r.NextCheckAt = getT(AttrNextCheckAt)
+	r.EndedAt = getT(AttrEndedAt)
+	r.Duration = time.Duration(getN(AttrDurationMs)) * time.Millisecond
+	r.ErrorSummary = getS(AttrErrorSummary)
+	r.OverdueAt = getT(AttrOverdueAt)
+	r.AlertPending = getS(AttrAlertPending) != ""
 	if len(errs) > 0 {
 		return Run{}, fmt.Errorf("malformed run item %s/%s: %w", getS(AttrPK), getS(AttrSK), errors.Join(errs...))
 	}

@@ -109,6 +109,7 @@ func TestItemLayout(t *testing.T) {
 		"appId":          appID,
 		"row":            "sales-intraday",
 		"scheduledTime":  "2026-12-01T07:00:00Z",
+		"runDay":         "2026-12-01",
 		"attempts":       "N:1",
 		"status":         "CLAIMED",
 		"claimedAt":      "2026-12-01T07:00:01.500Z",

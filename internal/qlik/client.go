@@ -42,6 +42,19 @@ type TokenSource interface {
 	Token(ctx context.Context) (string, error)
 }
 
+// SecretHolder is implemented by a TokenSource that knows secrets besides
+// the bearer token (an OAuth client's id and secret): they are removed,
+// with the token, from every text the client takes from a response.
+type SecretHolder interface {
+	Secrets() []string
+}
+
+// redactable is a response value holding free text that Qlik writes (a
+// reload's log), from which secrets are removed after decoding.
+type redactable interface {
+	redact(secrets []string)
+}
+
 // TokenInvalidator is implemented by a TokenSource that can drop a token Qlik
 // rejected with 401, so that the next Token call fetches a fresh credential
 // (a rotated API key, a new access token). The client then retries the
@@ -386,7 +399,8 @@ func (c *Client) attempt(ctx context.Context, req *http.Request, how call, v any
 		_, _ = io.CopyN(io.Discard, resp.Body, 4<<10)
 		resp.Body.Close()
 	}()
-	if err := checkResponse(resp, c.clock.Now(), token, how.secret); err != nil {
+	secrets := c.secrets(token, how.secret)
+	if err := checkResponse(resp, c.clock.Now(), secrets...); err != nil {
 		return token, err
 	}
 	if v == nil {
@@ -396,7 +410,20 @@ func (c *Client) attempt(ctx context.Context, req *http.Request, how call, v any
 	if err := dec.Decode(v); err != nil {
 		return token, &RequestError{Method: req.Method, Path: req.URL.Path, Sent: true, StatusCode: resp.StatusCode, Err: err}
 	}
+	if r, ok := v.(redactable); ok {
+		r.redact(secrets)
+	}
 	return token, nil
+}
+
+// secrets returns what must never appear in a text taken from a response:
+// the token sent, the call's own secret, and what the token source holds.
+func (c *Client) secrets(token, secret string) []string {
+	out := []string{token, secret}
+	if h, ok := c.tokens.(SecretHolder); ok {
+		out = append(out, h.Secrets()...)
+	}
+	return out
 }
 
 // checkTimeToSend holds back a request that must not be repeated when one

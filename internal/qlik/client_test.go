@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"regexp"
 	"strings"
 	"sync"
@@ -797,5 +798,39 @@ func TestUnreadableCreatedAnswerStillCountsAsCreated(t *testing.T) {
 	}
 	if r.ID != "" || r.AppID != appID || !r.Partial {
 		t.Errorf("reload = %+v, want the app and kind asked for and no id", r)
+	}
+}
+
+// heldSecrets is a token source that also holds an OAuth client's secret.
+type heldSecrets struct{ token, clientSecret string }
+
+func (h heldSecrets) Token(context.Context) (string, error) { return h.token, nil }
+func (h heldSecrets) Secrets() []string                     { return []string{h.clientSecret, h.token} }
+
+// TestReloadLogNeverContainsTheSecrets: a script that prints the token or
+// the OAuth client's secret into its log (or its error message) is read
+// with both replaced, in every form a server may echo them.
+func TestReloadLogNeverContainsTheSecrets(t *testing.T) {
+	const clientSecret = "oauth client/secret+value"
+	tenant, _, _ := setup(t)
+	tenant.AddAPIKey("access-token-value")
+	c, err := qlik.NewClient(tenant.URL, qlik.WithTokenSource(heldSecrets{token: "access-token-value", clientSecret: clientSecret}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tenant.AddApp(appID, "Sales", qliktest.ReloaderPrivileges...)
+	log := "connect with access-token-value\nsecret " + clientSecret + "\nescaped " + url.QueryEscape(clientSecret) + "\n"
+	id := tenant.AddRunningReload(appID, log, qliktest.FinalPhases(0, 0, qlik.StatusFailed)...)
+	rl, err := c.GetReload(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"access-token-value", clientSecret, url.QueryEscape(clientSecret)} {
+		if strings.Contains(rl.Log, s) {
+			t.Errorf("log %q holds %q", rl.Log, s)
+		}
+	}
+	if got := strings.Count(rl.Log, "[redacted]"); got != 3 {
+		t.Errorf("log %q: %d redactions, want 3", rl.Log, got)
 	}
 }

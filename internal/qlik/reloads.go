@@ -77,6 +77,13 @@ type Reload struct {
 	Links        *Links    `json:"links,omitempty"`
 }
 
+// redact removes secrets from the texts a reload carries from the app's
+// script (its log and error message), which could print anything.
+func (r *Reload) redact(secrets []string) {
+	r.Log = Redact(r.Log, secrets...)
+	r.ErrorMessage = Redact(r.ErrorMessage, secrets...)
+}
+
 // Links holds the hypermedia links of a resource or a page.
 type Links struct {
 	Self *Href `json:"self,omitempty"`

@@ -41,7 +41,7 @@ func (c *Consumer) HandleDirect(ctx context.Context, payload []byte) (reload.Res
 	}
 	key := runKey(msg)
 	app := msg.Event.AppID
-	claim, err := c.ledger.Claim(ctx, ledger.ClaimRequest{Key: key, LeaseUntil: c.leaseUntil(ctx)})
+	claim, err := c.ledger.Claim(ctx, ledger.ClaimRequest{Key: key, LeaseUntil: c.leaseUntil(ctx), TimeZone: msg.TimeZone})
 	if err != nil {
 		e := &reload.Error{Kind: KindLedgerUnavailable, AppID: app, Err: err,
 			Message: fmt.Sprintf("reload of app %s not started: the run could not be recorded in the ledger (%v); check the table named by QLIK_LEDGER_TABLE and the function's access to it", app, err)}

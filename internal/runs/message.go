@@ -47,6 +47,10 @@ type Message struct {
 	// earlier after a long reload, so lateness is counted from DueAt
 	// instead. Zero for other runs.
 	DueAt time.Time
+	// TimeZone is the row's IANA time zone, recorded with the run so that
+	// alerts and the history show the scheduled time as the row reads it;
+	// empty when the message has none.
+	TimeZone string
 }
 
 // Due returns the time the run's lateness counts from: DueAt for a chain's
@@ -59,14 +63,14 @@ func (m Message) Due() time.Time {
 }
 
 // runFields are the members a message has besides the event's.
-var runFields = []string{"row", "scheduledTime", "maxDelayMinutes", "debounceMinutes", "dueAt"}
+var runFields = []string{"row", "scheduledTime", "maxDelayMinutes", "debounceMinutes", "dueAt", "timezone"}
 
 // rowName is the config's pattern for row names.
 var rowName = regexp.MustCompile(`^[a-z0-9]+(?:-[a-z0-9]+)*$`)
 
 // DecodeMessage decodes a message strictly: the event's members as
 // reload.DecodeEvent checks them, plus row, scheduledTime,
-// maxDelayMinutes, debounceMinutes and dueAt. requireRun says whether row and scheduledTime must be
+// maxDelayMinutes, debounceMinutes, dueAt and timezone. requireRun says whether row and scheduledTime must be
 // present (a start-queue message) or may be left out (a direct
 // invocation). Every problem is reported, each naming its field, as a
 // *reload.EventError.
@@ -85,7 +89,7 @@ func DecodeMessage(data []byte, requireRun bool) (Message, error) {
 	seen := map[string]bool{}
 	for _, m := range members {
 		switch m.Name {
-		case "row", "scheduledTime", "maxDelayMinutes", "debounceMinutes", "dueAt":
+		case "row", "scheduledTime", "maxDelayMinutes", "debounceMinutes", "dueAt", "timezone":
 		default:
 			if i := indexFold(runFields, m.Name); i >= 0 {
 				add(strconv.Quote(m.Name), "unknown field; did you mean %q?", runFields[i])
@@ -141,6 +145,17 @@ func DecodeMessage(data []byte, requireRun bool) (Message, error) {
 				continue
 			}
 			*into = time.Duration(n) * time.Minute
+		case "timezone":
+			var s string
+			if json.Unmarshal(m.Raw, &s) != nil || s == "" || len(s) > 64 {
+				add("timezone", "must be an IANA time zone name such as Europe/Stockholm, got %s", short(string(m.Raw)))
+				continue
+			}
+			if _, err := time.LoadLocation(s); err != nil {
+				add("timezone", "unknown time zone %q; use an IANA name such as Europe/Stockholm", s)
+				continue
+			}
+			msg.TimeZone = s
 		}
 	}
 	// Windows are counted from midnight UTC (Truncate counts from the zero

@@ -128,7 +128,7 @@ func (c *Consumer) handleRecord(ctx context.Context, rec events.SQSMessage) outc
 	}
 
 	_, redrive := rec.MessageAttributes[AttrErrorType]
-	claim, err := c.ledger.Claim(ctx, ledger.ClaimRequest{Key: key, LeaseUntil: c.leaseUntil(ctx), Redrive: redrive})
+	claim, err := c.ledger.Claim(ctx, ledger.ClaimRequest{Key: key, LeaseUntil: c.leaseUntil(ctx), Redrive: redrive, TimeZone: msg.TimeZone})
 	if err != nil {
 		return c.retry(out, rec, "LedgerUnavailable", err.Error())
 	}

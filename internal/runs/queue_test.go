@@ -38,7 +38,7 @@ func TestQueueStartsOnce(t *testing.T) {
 	hs := newHarness(t, harnessOptions{})
 	at := hs.clk.Now().Truncate(time.Minute)
 	hs.clk.Advance(1500 * time.Millisecond)
-	b := body(salesApp, "sales", at, `,"partial":true`)
+	b := body(salesApp, "sales", at, `,"partial":true,"timezone":"Europe/Stockholm"`)
 
 	resp := hs.handle(t, message("m1", b, 1))
 	if got := failures(resp); len(got) != 0 {
@@ -49,8 +49,8 @@ func TestQueueStartsOnce(t *testing.T) {
 		t.Fatalf("create requests %+v, want one partial reload of %s", reqs, salesApp)
 	}
 	run := hs.run(t, salesKey(at))
-	if run.ReloadID == "" || run.Status != "QUEUED" || !run.Created || run.Attempts != 1 || run.OpenShard == "" {
-		t.Errorf("run = %+v, want the new reload QUEUED, created, one attempt, open", run)
+	if run.ReloadID == "" || run.Status != "QUEUED" || !run.Created || run.Attempts != 1 || run.OpenShard == "" || run.TimeZone != "Europe/Stockholm" {
+		t.Errorf("run = %+v, want the new reload QUEUED, created, one attempt, open, in the row's zone", run)
 	}
 	if want := hs.clk.Now().Sub(at).Milliseconds(); !strings.Contains(hs.metrics.String(), `"StartLateness":`+itoa(want)) {
 		t.Errorf("metrics %s lack StartLateness %d", hs.metrics.String(), want)
@@ -90,6 +90,8 @@ func TestQueueDeadLetters(t *testing.T) {
 			wantType: "InvalidEvent"},
 		{name: "not JSON", body: func(time.Time) string { return `appId=1` }, wantType: "InvalidEvent"},
 		{name: "debounce window out of range", body: func(at time.Time) string { return body(salesApp, "files", at, `,"debounceMinutes":0`) },
+			wantType: "InvalidEvent"},
+		{name: "unknown time zone", body: func(at time.Time) string { return body(salesApp, "sales", at, `,"timezone":"Europe/Stockholmm"`) },
 			wantType: "InvalidEvent"},
 		{name: "missing scheduled time", body: func(time.Time) string { return `{"appId":"` + salesApp + `","row":"sales"}` }, wantType: "InvalidEvent"},
 		{name: "app not found", body: func(at time.Time) string { return body(missingApp, "sales", at, "") },

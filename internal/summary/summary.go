@@ -54,7 +54,11 @@ func Write(w io.Writer, cfg *config.Config, asm *assembly.Assembly, now time.Tim
 		for _, n := range counts {
 			total += n
 		}
-		n, r := counts["AWS::Scheduler::Schedule"], counts["AWS::Events::Rule"]
+		n, err := s.RowSchedules()
+		if err != nil {
+			return err
+		}
+		r := counts["AWS::Events::Rule"]
 		synthesized += n
 		rules += r
 		ruleText := ""

@@ -104,6 +104,7 @@ type Tenant struct {
 	queue      map[string][]Fault
 	persistent map[string]Fault
 	counts     map[string]int
+	times      map[string][]time.Time
 	created    []qlik.ReloadRequest
 	tokenCalls int
 	seq        int
@@ -128,6 +129,9 @@ type reload struct {
 	weight   int
 	timeline []Phase
 	typ      string
+	// log is the script log shown once the reload ended; empty means
+	// a short default.
+	log string
 }
 
 // New starts a fake tenant and stops it when the test ends. It accepts no
@@ -146,6 +150,7 @@ func New(tb testing.TB, opts ...Option) *Tenant {
 		queue:      map[string][]Fault{},
 		persistent: map[string]Fault{},
 		counts:     map[string]int{},
+		times:      map[string][]time.Time{},
 	}
 	for _, opt := range opts {
 		opt(t)
@@ -320,6 +325,7 @@ func (t *Tenant) route(name string, h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		t.mu.Lock()
 		t.counts[name]++
+		t.times[name] = append(t.times[name], t.now())
 		if wait, ok := t.admitLocked(name); !ok {
 			t.mu.Unlock()
 			writeRateLimited(w, wait)
@@ -424,7 +430,12 @@ func (t *Tenant) listReloads(w http.ResponseWriter, r *http.Request) {
 	page.Data = []qlik.Reload{}
 	for i := len(t.reloads) - 1; i >= 0 && len(page.Data) < limit; i-- {
 		if rl := t.reloads[i]; rl.appID == appID {
-			page.Data = append(page.Data, t.renderLocked(rl))
+			r := t.renderLocked(rl)
+			if q.Get("log") != "true" {
+				// Qlik lists logs only when asked to.
+				r.Log = ""
+			}
+			page.Data = append(page.Data, r)
 		}
 	}
 	t.mu.Unlock()
@@ -577,8 +588,16 @@ func (t *Tenant) renderLocked(r *reload) qlik.Reload {
 		out.StartTime = qlik.Timestamp{Time: r.created.Add(r.timeline[0].For).Truncate(time.Millisecond)}
 	}
 	if out.Status.Final() {
-		out.EndTime = qlik.Timestamp{Time: now.Truncate(time.Millisecond)}
+		// A reload ends when its timeline reaches the last phase.
+		end := r.created
+		for _, p := range r.timeline[:len(r.timeline)-1] {
+			end = end.Add(p.For)
+		}
+		out.EndTime = qlik.Timestamp{Time: end.Truncate(time.Millisecond)}
 		out.Log = "ReloadID: " + r.id + "\nStarted loading\n"
+		if r.log != "" {
+			out.Log = r.log
+		}
 	}
 	if out.Status == qlik.StatusFailed {
 		out.ErrorCode = "EngineConnectionError"
