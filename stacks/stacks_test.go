@@ -853,7 +853,8 @@ func TestWatcher(t *testing.T) {
 		{name: "customer-managed key", change: func(c *config.Config) { c.KMSKeyArn = kmsKey; c.WatchReadsPerMinute = 50; c.MaxRunHours = 6 },
 			statements: append(append([]interface{}{}, statements...),
 				keyVia("DecryptQlikCredential", "secretsmanager", "kms:Decrypt"),
-				keyVia("UseLedgerKey", "dynamodb", "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"))},
+				keyVia("UseLedgerKey", "dynamodb", "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"),
+				keyVia("PublishToEncryptedTopic", "sns", "kms:GenerateDataKey", "kms:Decrypt"))},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
