@@ -114,3 +114,23 @@ func TestChainRunLatenessCountsFromDue(t *testing.T) {
 		t.Errorf("metrics %s lack StartLateness %d, the lateness from dueAt", hs.metrics.String(), want)
 	}
 }
+
+// TestLongDebounceWindowIsNotLate: an event late in a window longer than
+// the row's lateness bound still starts its run: lateness counts from the
+// event, not from the window's start.
+func TestLongDebounceWindowIsNotLate(t *testing.T) {
+	hs := newHarness(t, harnessOptions{})
+	window := hs.clk.Now().Truncate(time.Hour).Add(time.Hour)
+	event := window.Add(45 * time.Minute)
+	hs.clk.Advance(event.Add(time.Second).Sub(hs.clk.Now()))
+	b := body(salesApp, "files", event, `,"maxDelayMinutes":30,"debounceMinutes":60`)
+	if got := failures(hs.handle(t, message("late-in-window", b, 1))); len(got) != 0 {
+		t.Fatalf("failures %v, want none", got)
+	}
+	if len(hs.queue.sent) != 0 {
+		t.Fatalf("dead-lettered %v, want the run started", hs.queue.sent)
+	}
+	if run := hs.run(t, ledger.Key{Row: "files", AppID: salesApp, ScheduledTime: window}); run.ReloadID == "" {
+		t.Errorf("run %+v, want the window's run with its reload", run)
+	}
+}

@@ -45,7 +45,8 @@ type Message struct {
 	// DueAt is when a chain made the run due: the time its last upstream
 	// was seen succeeding. Its scheduledTime is the upstream run's, hours
 	// earlier after a long reload, so lateness is counted from DueAt
-	// instead. Zero for other runs.
+	// instead. For an event row's run it is the event's own time, before
+	// the window floored it. Zero for other runs.
 	DueAt time.Time
 	// TimeZone is the row's IANA time zone, recorded with the run so that
 	// alerts and the history show the scheduled time as the row reads it;
@@ -162,6 +163,12 @@ func DecodeMessage(data []byte, requireRun bool) (Message, error) {
 	// time, a midnight), so a window that divides a day, such as 5 or 15
 	// minutes, starts on the clock's round minutes.
 	if msg.Debounce > 0 {
+		// The run's lateness still counts from the event itself: a
+		// window longer than maxDelayMinutes must not make its later
+		// events too late.
+		if msg.DueAt.IsZero() {
+			msg.DueAt = msg.ScheduledTime
+		}
 		msg.ScheduledTime = msg.ScheduledTime.Truncate(msg.Debounce)
 	}
 	event.WriteByte('}')
