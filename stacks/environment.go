@@ -19,6 +19,10 @@ type Props struct {
 	// StartFunctionBuild); without it the function is built when the synth
 	// needs it.
 	Build *FunctionBuild
+	// NoTemplateValidation says the user turned the CDK's template
+	// validation off (CDK_VALIDATION=false, which `cdk synth
+	// --no-validation` sets); see skipScheduleStackValidation.
+	NoTemplateValidation bool
 }
 
 // Environment is one environment's stacks.
@@ -99,6 +103,8 @@ func NewEnvironment(scope constructs.Construct, cfg *config.Config, props Props)
 		}
 		env.Schedules = append(env.Schedules, stack)
 	}
-	skipScheduleStackValidation(scope, scheduled)
+	if !props.NoTemplateValidation {
+		skipScheduleStackValidation(scope, scheduled)
+	}
 	return env
 }

@@ -37,7 +37,9 @@ const validateAllStacks = "validateAllStacks"
 // given. Registering it replaces the built-in instance, which would validate
 // every stack; the rules, severities and acknowledgements stay the same.
 // It does nothing when scope is not an app, when no stack is given, or when
-// the context sets validateAllStacks.
+// the context sets validateAllStacks. The caller leaves it out when the user
+// turned the validation off: the CDK honours that only for its built-in
+// instance, and a registered one would run anyway.
 func skipScheduleStackValidation(scope constructs.Construct, stacks []awscdk.Stack) {
 	if len(stacks) == 0 || !*awscdk.App_IsApp(scope) || isTrue(scope.Node().TryGetContext(jsii.String(validateAllStacks))) {
 		return
