@@ -71,7 +71,8 @@ func compose(app awscdk.App, moduleDir string, build *stacks.FunctionBuild) erro
 		}
 		return err
 	}
-	stacks.NewEnvironment(app, cfg, stacks.Props{ModuleDir: moduleDir, Build: build})
+	stacks.NewEnvironment(app, cfg, stacks.Props{ModuleDir: moduleDir, Build: build,
+		NoTemplateValidation: os.Getenv("CDK_VALIDATION") == "false"})
 	return nil
 }
 

@@ -19,6 +19,10 @@ type Props struct {
 	// StartFunctionBuild); without it the function is built when the synth
 	// needs it.
 	Build *FunctionBuild
+	// NoTemplateValidation says the user turned the CDK's template
+	// validation off (CDK_VALIDATION=false, which `cdk synth
+	// --no-validation` sets); see skipScheduleStackValidation.
+	NoTemplateValidation bool
 }
 
 // Environment is one environment's stacks.
@@ -86,6 +90,7 @@ func NewEnvironment(scope constructs.Construct, cfg *config.Config, props Props)
 
 	env := &Environment{Core: core}
 	imported := namedTarget(cfg.Name)
+	var scheduled []awscdk.Stack
 	for i := 1; i < max(cfg.ScheduleStacks, cfg.ScheduleStacksHighWater); i++ {
 		sp := stackProps(i)
 		stack := awscdk.NewStack(scope, jsii.String(StackName(cfg.Name, i)), &sp)
@@ -94,6 +99,7 @@ func NewEnvironment(scope constructs.Construct, cfg *config.Config, props Props)
 		stack.AddStackDependency(core.Stack, jsii.String("its schedules send to the core stack's start queue"))
 		if i < len(rows) && len(rows[i]) > 0 {
 			NewSchedules(stack, "Schedules", &SchedulesProps{Target: imported, Rows: rows[i]})
+			scheduled = append(scheduled, stack)
 		} else {
 			awscdk.Validations_Of(stack).Acknowledge(&awscdk.Acknowledgment{
 				Id:     jsii.String("CloudFormation-Validate::F0001"),
@@ -101,6 +107,9 @@ func NewEnvironment(scope constructs.Construct, cfg *config.Config, props Props)
 			})
 		}
 		env.Schedules = append(env.Schedules, stack)
+	}
+	if !props.NoTemplateValidation {
+		skipScheduleStackValidation(scope, scheduled)
 	}
 	return env
 }

@@ -112,8 +112,17 @@ func loadTable(t *testing.T, stacks int, table string) *config.Config {
 // first.
 func synth(t testing.TB, cfg *config.Config, aspects ...awscdk.IAspect) *assembly.Assembly {
 	t.Helper()
+	return synthWithContext(t, cfg, nil, aspects...)
+}
+
+// synthWithContext is synth with extra context values.
+func synthWithContext(t testing.TB, cfg *config.Config, extra map[string]interface{}, aspects ...awscdk.IAspect) *assembly.Assembly {
+	t.Helper()
 	ctx := cdkContext(t)
 	ctx["aws:cdk:bundling-stacks"] = []string{}
+	for k, v := range extra {
+		ctx[k] = v
+	}
 	out := t.TempDir()
 	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(out), Context: &ctx})
 	for _, a := range aspects {
