@@ -184,7 +184,7 @@ func readmeControls(t *testing.T) map[string]string {
 		t.Fatal(err)
 	}
 	controls := map[string]string{}
-	for _, m := range regexp.MustCompile("(?m)^\\| (CT\\.[A-Z0-9]+\\.PR\\.[0-9]+) \\|[^|]*\\| ([^|]+) \\|$").FindAllStringSubmatch(string(raw), -1) {
+	for _, m := range regexp.MustCompile(`(?m)^\| (CT\.[A-Z0-9]+\.PR\.[0-9]+) \|[^|]*\| ([^|]+) \|$`).FindAllStringSubmatch(string(raw), -1) {
 		controls[m[1]] = strings.TrimSpace(m[2])
 	}
 	if len(controls) == 0 {
