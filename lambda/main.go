@@ -133,16 +133,7 @@ func setupWatcher(cfg config, awsCfg aws.Config, secrets credential.SecretReader
 		qlik.WithLogger(logger),
 		qlik.WithRetryMax(0),
 	}
-	tokenClient, err := qlik.NewClient(cfg.TenantURL, opts...)
-	if err != nil {
-		return nil, err
-	}
-	creds, err := credential.NewSource(secrets, cfg.SecretID, tokenClient,
-		credential.WithTTL(cfg.SecretTTL), credential.WithLogger(logger))
-	if err != nil {
-		return nil, err
-	}
-	client, err := qlik.NewClient(cfg.TenantURL, append(opts, qlik.WithTokenSource(creds))...)
+	client, _, err := newTenantClient(cfg, secrets, opts, logger)
 	if err != nil {
 		return nil, err
 	}
@@ -193,16 +184,7 @@ func setupChains(wc *watchConfig, led *ledger.Ledger, queue chain.Queue, logger 
 // newHandler builds a reload handler with a credential source of its own,
 // whose token exchange uses the same client options.
 func newHandler(cfg config, secrets credential.SecretReader, opts []qlik.Option, logger *slog.Logger, metrics reload.Metrics, wait time.Duration) (*reload.Handler, error) {
-	tokenClient, err := qlik.NewClient(cfg.TenantURL, opts...)
-	if err != nil {
-		return nil, err
-	}
-	creds, err := credential.NewSource(secrets, cfg.SecretID, tokenClient,
-		credential.WithTTL(cfg.SecretTTL), credential.WithLogger(logger))
-	if err != nil {
-		return nil, err
-	}
-	client, err := qlik.NewClient(cfg.TenantURL, append(opts, qlik.WithTokenSource(creds))...)
+	client, creds, err := newTenantClient(cfg, secrets, opts, logger)
 	if err != nil {
 		return nil, err
 	}
@@ -213,4 +195,24 @@ func newHandler(cfg config, secrets credential.SecretReader, opts []qlik.Option,
 		Metrics:     metrics,
 		WaitTimeout: wait,
 	})
+}
+
+// newTenantClient builds a Qlik client whose bearer token comes from the
+// credential in the secret: an API key as it is, or an OAuth client's token
+// fetched through a second client with the same options.
+func newTenantClient(cfg config, secrets credential.SecretReader, opts []qlik.Option, logger *slog.Logger) (*qlik.Client, *credential.Source, error) {
+	tokenClient, err := qlik.NewClient(cfg.TenantURL, opts...)
+	if err != nil {
+		return nil, nil, err
+	}
+	creds, err := credential.NewSource(secrets, cfg.SecretID, tokenClient,
+		credential.WithTTL(cfg.SecretTTL), credential.WithLogger(logger))
+	if err != nil {
+		return nil, nil, err
+	}
+	client, err := qlik.NewClient(cfg.TenantURL, append(opts, qlik.WithTokenSource(creds))...)
+	if err != nil {
+		return nil, nil, err
+	}
+	return client, creds, nil
 }

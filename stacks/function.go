@@ -104,11 +104,7 @@ type ReloadFunction struct {
 func NewReloadFunction(scope constructs.Construct, id string, props *ReloadFunctionProps) *ReloadFunction {
 	c := constructs.NewConstruct(scope, jsii.String(id))
 
-	logGroup := awslogs.NewLogGroup(c, jsii.String("Logs"), &awslogs.LogGroupProps{
-		Retention:     retentionDays[props.LogRetentionDays],
-		EncryptionKey: props.Key,
-		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
-	})
+	logGroup := functionLogGroup(c, props.LogRetentionDays, props.Key)
 
 	statements := append(credentialAndLogs(props.Secret, logGroup),
 		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
@@ -188,19 +184,7 @@ func NewReloadFunction(scope constructs.Construct, id string, props *ReloadFunct
 		LoggingFormat:                awslambda.LoggingFormat_JSON,
 		ReservedConcurrentExecutions: reserved,
 	})
-	if props.VPC != nil {
-		suppressNetworkInterfaceFindings(role)
-		// The L2 construct takes a VPC object, which would need the VPC's
-		// ID and a lookup; the subnets and security groups are all Lambda
-		// needs.
-		fn.Node().DefaultChild().(awslambda.CfnFunction).SetVpcConfig(&awslambda.CfnFunction_VpcConfigProperty{
-			SubnetIds:        jsii.Strings(props.VPC.SubnetIDs...),
-			SecurityGroupIds: jsii.Strings(props.VPC.SecurityGroupIDs...),
-		})
-		// Lambda checks the role's network-interface permissions when it
-		// creates the function, so the role's policy must exist first. It
-		// is inline in the role, which the function already depends on.
-	}
+	attachToVPC(fn, role, props.VPC)
 
 	// The L1 resource keeps the destination grant in the inline policy
 	// above: the L2 destination would add sqs:GetQueueAttributes and
@@ -253,6 +237,17 @@ func credentialAndLogs(secret awssecretsmanager.ISecret, logGroup awslogs.LogGro
 			Resources: jsii.Strings(*logGroup.LogGroupArn()),
 		}),
 	}
+}
+
+// functionLogGroup is a function's own log group, kept when the stack is
+// deleted so that the history survives, and encrypted with key when it is
+// not nil.
+func functionLogGroup(scope constructs.Construct, retention int, key awskms.IKey) awslogs.LogGroup {
+	return awslogs.NewLogGroup(scope, jsii.String("Logs"), &awslogs.LogGroupProps{
+		Retention:     retentionDays[retention],
+		EncryptionKey: key,
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+	})
 }
 
 // startQueueBatchSize is how many runs one invocation receives: enough to

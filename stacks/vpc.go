@@ -3,6 +3,7 @@ package stacks
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
@@ -68,4 +69,22 @@ func suppressNetworkInterfaceFindings(role constructs.IConstruct) {
 			&cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::arn:[^:]+:ec2:[^:]+:[^:]+:network-interface\/\*$/g`)},
 		},
 	}}, jsii.Bool(true))
+}
+
+// attachToVPC puts fn in the subnets and security groups of vpc, when it is
+// not nil, and records on role why its network-interface grants hold the
+// wildcards EC2 cannot narrow. The L2 construct takes a VPC object, which
+// would need the VPC's ID and a lookup; the subnets and security groups are
+// all Lambda needs. Lambda checks the role's network-interface permissions
+// when it creates the function; they are inline in the role, which the
+// function already depends on.
+func attachToVPC(fn awslambda.Function, role constructs.IConstruct, vpc *config.VPC) {
+	if vpc == nil {
+		return
+	}
+	suppressNetworkInterfaceFindings(role)
+	fn.Node().DefaultChild().(awslambda.CfnFunction).SetVpcConfig(&awslambda.CfnFunction_VpcConfigProperty{
+		SubnetIds:        jsii.Strings(vpc.SubnetIDs...),
+		SecurityGroupIds: jsii.Strings(vpc.SecurityGroupIDs...),
+	})
 }

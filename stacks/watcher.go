@@ -9,7 +9,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsscheduler"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
@@ -91,11 +90,7 @@ type Watcher struct {
 func NewWatcher(scope constructs.Construct, id string, props *WatcherProps) *Watcher {
 	c := constructs.NewConstruct(scope, jsii.String(id))
 
-	logGroup := awslogs.NewLogGroup(c, jsii.String("Logs"), &awslogs.LogGroupProps{
-		Retention:     retentionDays[props.LogRetentionDays],
-		EncryptionKey: props.Key,
-		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
-	})
+	logGroup := functionLogGroup(c, props.LogRetentionDays, props.Key)
 	statements := append(credentialAndLogs(props.Secret, logGroup),
 		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			// The unfinished runs, through the sparse index only: never
@@ -180,13 +175,7 @@ func NewWatcher(scope constructs.Construct, id string, props *WatcherProps) *Wat
 		LogGroup:      logGroup,
 		LoggingFormat: awslambda.LoggingFormat_JSON,
 	})
-	if props.VPC != nil {
-		suppressNetworkInterfaceFindings(role)
-		fn.Node().DefaultChild().(awslambda.CfnFunction).SetVpcConfig(&awslambda.CfnFunction_VpcConfigProperty{
-			SubnetIds:        jsii.Strings(props.VPC.SubnetIDs...),
-			SecurityGroupIds: jsii.Strings(props.VPC.SecurityGroupIDs...),
-		})
-	}
+	attachToVPC(fn, role, props.VPC)
 	// A missed or failed round is not retried: the next minute's round
 	// reads the same runs, which stay in the ledger until they end.
 	awslambda.NewCfnEventInvokeConfig(c, jsii.String("AsyncInvoke"), &awslambda.CfnEventInvokeConfigProps{
