@@ -43,42 +43,49 @@ type SchedulesProps struct {
 }
 
 // NewSchedules adds one AWS::Scheduler::Schedule per row, with the row's
-// name as its construct ID.
+// name as its construct ID, in one call into the jsii kernel (see
+// addSchedules).
 //
 // It uses the L1 resource: the L2 Schedule costs about twice the synth time
 // per schedule, and its targets add a role and grants per stack, where one
 // shared role scoped to the start queue fits.
 func NewSchedules(scope constructs.Construct, id string, props *SchedulesProps) constructs.Construct {
 	c := constructs.NewConstruct(scope, jsii.String(id))
+	addSchedules(c, scheduleBatch(props.Target, props.Rows))
+	return c
+}
 
-	// The template lists resources in the order they were added; sorting by
-	// name makes the order of the rows in the file irrelevant.
-	rows := append([]config.Reload(nil), props.Rows...)
+// scheduleBatch returns the construct ID and props of each row's schedule,
+// sorted by name: the template lists resources in the order they were
+// added, so sorting makes the order of the rows in the file irrelevant.
+func scheduleBatch(target ScheduleTarget, rows []config.Reload) []batchSchedule {
+	rows = append([]config.Reload(nil), rows...)
 	sort.Slice(rows, func(i, j int) bool { return rows[i].Name < rows[j].Name })
 
 	retry := &awsscheduler.CfnSchedule_RetryPolicyProperty{
 		MaximumRetryAttempts:     jsii.Number(scheduleRetryAttempts),
 		MaximumEventAgeInSeconds: jsii.Number(scheduleMaxEventAgeSecond),
 	}
-	dlq := &awsscheduler.CfnSchedule_DeadLetterConfigProperty{Arn: props.Target.DeadLetterQueueArn}
-	for _, row := range rows {
-		awsscheduler.NewCfnSchedule(c, jsii.String(row.Name), &awsscheduler.CfnScheduleProps{
-			GroupName:                  props.Target.GroupName,
+	dlq := &awsscheduler.CfnSchedule_DeadLetterConfigProperty{Arn: target.DeadLetterQueueArn}
+	schedules := make([]batchSchedule, len(rows))
+	for i, row := range rows {
+		schedules[i] = batchSchedule{ID: row.Name, Props: &awsscheduler.CfnScheduleProps{
+			GroupName:                  target.GroupName,
 			ScheduleExpression:         jsii.String(row.Schedule),
 			ScheduleExpressionTimezone: jsii.String(row.Timezone),
 			State:                      jsii.String(scheduleState(row.Enabled)),
 			Description:                optional(row.Description),
 			FlexibleTimeWindow:         flexibleWindow(row.FlexibleWindowMinutes),
 			Target: &awsscheduler.CfnSchedule_TargetProperty{
-				Arn:              props.Target.QueueArn,
-				RoleArn:          props.Target.RoleArn,
+				Arn:              target.QueueArn,
+				RoleArn:          target.RoleArn,
 				Input:            jsii.String(row.Input()),
 				RetryPolicy:      retry,
 				DeadLetterConfig: dlq,
 			},
-		})
+		}}
 	}
-	return c
+	return schedules
 }
 
 func scheduleState(enabled bool) string {
