@@ -21,7 +21,7 @@ type Props struct {
 	Build *FunctionBuild
 	// NoTemplateValidation says the user turned the CDK's template
 	// validation off (CDK_VALIDATION=false, which `cdk synth
-	// --no-validation` sets); see skipScheduleStackValidation.
+	// --no-validation` sets); see narrowTemplateValidation.
 	NoTemplateValidation bool
 }
 
@@ -86,7 +86,7 @@ func NewEnvironment(scope constructs.Construct, cfg *config.Config, props Props)
 		ModuleDir:  props.ModuleDir,
 		Build:      props.Build,
 	})
-	NewSchedules(core.Stack, "Schedules", &SchedulesProps{Target: core.Target, Rows: rows[0]})
+	coreRows := NewSchedules(core.Stack, "Schedules", &SchedulesProps{Target: core.Target, Rows: rows[0]})
 
 	env := &Environment{Core: core}
 	imported := namedTarget(cfg.Name)
@@ -109,7 +109,7 @@ func NewEnvironment(scope constructs.Construct, cfg *config.Config, props Props)
 		env.Schedules = append(env.Schedules, stack)
 	}
 	if !props.NoTemplateValidation {
-		skipScheduleStackValidation(scope, scheduled)
+		narrowTemplateValidation(scope, scheduled, []constructs.Construct{coreRows})
 	}
 	return env
 }

@@ -1,6 +1,13 @@
 package stacks
 
 import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -9,60 +16,136 @@ import (
 // templateValidation is the CDK's built-in CloudFormation template
 // validation (schema, property values and the CDK's default rules, the
 // `CloudFormation-Validate::` findings), run over every stack of the app
-// except the schedule stacks that hold rows.
+// except the schedules of the table's rows: the schedule stacks that hold
+// rows are left out, and in the core stack, which holds a share of the rows
+// too, every row's schedule but one.
 //
-// Those stacks hold only AWS::Scheduler::Schedule resources made by
-// NewSchedules, the same function that makes the core stack's schedules,
-// which stay validated; what differs from one schedule to the next is the
-// row's values, and the config already checks each against Scheduler's
-// limits (expression syntax, time zone, description length, window). The
-// validator costs about half a millisecond per resource: with 20,000 rows,
-// half of the whole synth, spent checking one shape of resource 20,000 times.
-// The test package keeps a test that runs the full validation over a sharded
-// table, so that a change of NewSchedules that only the schedule stacks
-// would show cannot slip through.
+// Those schedules are all AWS::Scheduler::Schedule resources made by
+// NewSchedules, the same function that makes the one left in the core stack;
+// what differs from one to the next is the row's values, and the config
+// already checks each against Scheduler's limits (expression syntax, time
+// zone, description length, window). The validator costs a millisecond or
+// two per resource: with 20,000 rows, more than half of the whole synth,
+// spent checking one shape of resource 20,000 times. The test package keeps
+// a test that runs the full validation over a sharded table, so that a
+// change of NewSchedules that only some schedules would show cannot slip
+// through.
 type templateValidation struct {
 	awscdk.CloudFormationValidatePlugin
 	// skip holds the construct paths of the stacks left out.
 	skip map[string]bool
+	// rows maps the construct path of a validated stack to the path prefix
+	// of its row schedules, all of which but one are left out.
+	rows map[string]string
 }
 
-// validateAllStacks is the context key that turns the validation of the
-// schedule stacks back on, for tests and for anyone who wants the full check
+// validateAllStacks is the context key that turns the validation of every
+// schedule back on, for tests and for anyone who wants the full check
 // whatever it costs: `cdk synth -c validateAllStacks=true`.
 const validateAllStacks = "validateAllStacks"
 
-// skipScheduleStackValidation registers the CDK's template validation on
-// the app (the only scope it may be registered on), leaving out the stacks
-// given. Registering it replaces the built-in instance, which would validate
-// every stack; the rules, severities and acknowledgements stay the same.
-// It does nothing when scope is not an app, when no stack is given, or when
-// the context sets validateAllStacks. The caller leaves it out when the user
-// turned the validation off: the CDK honours that only for its built-in
-// instance, and a registered one would run anyway.
-func skipScheduleStackValidation(scope constructs.Construct, stacks []awscdk.Stack) {
-	if len(stacks) == 0 || !*awscdk.App_IsApp(scope) || isTrue(scope.Node().TryGetContext(jsii.String(validateAllStacks))) {
+// narrowTemplateValidation registers the CDK's template validation on the
+// app (the only scope it may be registered on), leaving out the stacks in
+// skipped, and the row schedules under each construct in rows but one.
+// Registering it replaces the built-in instance, which would validate
+// everything; the rules, severities and acknowledgements stay the same. It
+// does nothing when scope is not an app, when there is nothing to leave out,
+// or when the context sets validateAllStacks. The caller leaves it out when
+// the user turned the validation off: the CDK honours that only for its
+// built-in instance, and a registered one would run anyway.
+func narrowTemplateValidation(scope constructs.Construct, skipped []awscdk.Stack, rows []constructs.Construct) {
+	if len(skipped)+len(rows) == 0 || !*awscdk.App_IsApp(scope) || isTrue(scope.Node().TryGetContext(jsii.String(validateAllStacks))) {
 		return
 	}
-	v := &templateValidation{skip: map[string]bool{}}
-	for _, s := range stacks {
+	v := &templateValidation{skip: map[string]bool{}, rows: map[string]string{}}
+	for _, s := range skipped {
 		v.skip[*s.Node().Path()] = true
+	}
+	for _, c := range rows {
+		v.rows[*awscdk.Stack_Of(c).Node().Path()] = *c.Node().Path() + "/"
 	}
 	awscdk.NewCloudFormationValidatePlugin_Override(v, nil)
 	awscdk.Validations_Of(scope).AddPlugins(v)
 }
 
-// Validate runs the CDK's validation over the stacks not skipped.
+// Validate runs the CDK's validation over the stacks not skipped, with the
+// row schedules trimmed from their templates.
 func (v *templateValidation) Validate(ctx awscdk.IPolicyValidationContext) *awscdk.PolicyValidationPluginReport {
 	kept := &validationContext{app: ctx.AppConstruct(), account: ctx.AccountId(), region: ctx.Region()}
+	dir, err := os.MkdirTemp("", "qlik-reload-validation-")
+	if err != nil {
+		panic(fmt.Errorf("template validation: %w", err))
+	}
+	defer os.RemoveAll(dir)
 	for _, s := range *ctx.StackTemplates() {
-		if !v.skip[*s.StackConstructPath] {
-			kept.stacks = append(kept.stacks, s)
-			kept.paths = append(kept.paths, s.TemplatePath)
+		if v.skip[*s.StackConstructPath] {
+			continue
 		}
+		if prefix, ok := v.rows[*s.StackConstructPath]; ok {
+			trimmed, err := trimRowSchedules(*s.TemplatePath, prefix, dir)
+			if err != nil {
+				panic(fmt.Errorf("template validation of %s: %w", *s.StackConstructPath, err))
+			}
+			copied := *s
+			copied.TemplatePath = &trimmed
+			s = &copied
+		}
+		kept.stacks = append(kept.stacks, s)
+		kept.paths = append(kept.paths, s.TemplatePath)
 	}
 	// Called from Go, the method runs the CDK's own implementation.
 	return v.CloudFormationValidatePlugin.Validate(kept)
+}
+
+// trimRowSchedules writes into dir a copy of the template at path without
+// the schedules whose construct path (the aws:cdk:path metadata) starts with
+// prefix, except the first of them by logical ID, and returns the copy's
+// path. The validator reads only the template, and reports by logical ID,
+// which the copy keeps. A template without such schedules, or without path
+// metadata, is returned as it is, and validated whole.
+func trimRowSchedules(path, prefix, dir string) (string, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	var template map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &template); err != nil {
+		return "", fmt.Errorf("read %s: %w", path, err)
+	}
+	var resources map[string]json.RawMessage
+	if err := json.Unmarshal(template["Resources"], &resources); err != nil {
+		return "", fmt.Errorf("read the resources of %s: %w", path, err)
+	}
+	var rows []string
+	for id, body := range resources {
+		var r struct {
+			Type     string
+			Metadata struct {
+				Path string `json:"aws:cdk:path"`
+			}
+		}
+		if err := json.Unmarshal(body, &r); err != nil {
+			return "", fmt.Errorf("read resource %s of %s: %w", id, path, err)
+		}
+		if r.Type == "AWS::Scheduler::Schedule" && strings.HasPrefix(r.Metadata.Path, prefix) {
+			rows = append(rows, id)
+		}
+	}
+	if len(rows) < 2 {
+		return path, nil
+	}
+	sort.Strings(rows)
+	for _, id := range rows[1:] {
+		delete(resources, id)
+	}
+	if template["Resources"], err = json.Marshal(resources); err != nil {
+		return "", err
+	}
+	if raw, err = json.Marshal(template); err != nil {
+		return "", err
+	}
+	trimmed := filepath.Join(dir, filepath.Base(path))
+	return trimmed, os.WriteFile(trimmed, raw, 0o644)
 }
 
 // validationContext is the context of a validation, narrowed to the stacks

@@ -1,11 +1,16 @@
 package stacks
 
 import (
+	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
+	"reflect"
+	"sort"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/config"
@@ -19,12 +24,19 @@ func TestTemplateValidationCoversWhatItShould(t *testing.T) {
 	cases := []struct {
 		name        string
 		inSchedules bool
+		// rowID puts the broken schedule among the core stack's row
+		// schedules, under this construct ID.
+		rowID       string
 		validateAll bool
 		wantFailure bool
 	}{
 		{name: "core stack", wantFailure: true},
 		{name: "schedule stack with validateAllStacks", inSchedules: true, validateAll: true, wantFailure: true},
 		{name: "schedule stack by default", inSchedules: true, wantFailure: false},
+		// The first row schedule by logical ID stays, for the shape.
+		{name: "first row schedule of the core stack", rowID: "a-broken", wantFailure: true},
+		{name: "other row schedule of the core stack by default", rowID: "zz-broken", wantFailure: false},
+		{name: "other row schedule of the core stack with validateAllStacks", rowID: "zz-broken", validateAll: true, wantFailure: true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -40,24 +52,32 @@ func TestTemplateValidationCoversWhatItShould(t *testing.T) {
 			for _, r := range cfg.Reloads {
 				held += config.StackIndex(r.Name, 2)
 			}
-			if held == 0 {
-				t.Fatal("no row hashes to the schedule stack; pick other names")
+			if held == 0 || held == len(cfg.Reloads) {
+				t.Fatalf("%d of %d rows hash to the schedule stack; pick names that fill both stacks", held, len(cfg.Reloads))
 			}
 			ctx := map[string]interface{}{
 				"aws:cdk:bundling-stacks":                   []string{},
 				"@aws-cdk/core:validateAgainstDefaultRules": true,
+				// What the CDK CLI sets unless told otherwise; the core
+				// stack's row schedules are told apart by their paths.
+				"aws:cdk:enable-path-metadata": true,
 			}
 			if tc.validateAll {
 				ctx[validateAllStacks] = true
 			}
 			app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(filepath.Join(t.TempDir(), "out")), Context: &ctx})
 			env := NewEnvironment(app, cfg, Props{ModuleDir: moduleDir(t)})
-			var stack awscdk.Stack = env.Core.Stack
-			if tc.inSchedules {
-				stack = env.Schedules[0]
+			var scope constructs.Construct = env.Core.Stack
+			id := "Broken"
+			switch {
+			case tc.inSchedules:
+				scope = env.Schedules[0]
+			case tc.rowID != "":
+				scope = env.Core.Stack.Node().FindChild(jsii.String("Schedules")).(constructs.Construct)
+				id = tc.rowID
 			}
 			// A schedule without its required target and time window.
-			awscdk.NewCfnResource(stack, jsii.String("Broken"), &awscdk.CfnResourceProps{
+			awscdk.NewCfnResource(scope, jsii.String(id), &awscdk.CfnResourceProps{
 				Type:       jsii.String("AWS::Scheduler::Schedule"),
 				Properties: &map[string]interface{}{"ScheduleExpression": "cron(0 8 ? * MON-FRI *)"},
 			})
@@ -68,6 +88,93 @@ func TestTemplateValidationCoversWhatItShould(t *testing.T) {
 			}()
 			if failed != tc.wantFailure {
 				t.Errorf("synth failed: %v, want %v", failed, tc.wantFailure)
+			}
+		})
+	}
+}
+
+// TestTrimRowSchedules: the copy the core stack is validated from keeps
+// every resource but the row schedules after the first by logical ID, and a
+// template with nothing to trim is validated as it is.
+func TestTrimRowSchedules(t *testing.T) {
+	schedule := func(path string) map[string]interface{} {
+		r := map[string]interface{}{"Type": "AWS::Scheduler::Schedule", "Properties": map[string]interface{}{"State": "ENABLED"}}
+		if path != "" {
+			r["Metadata"] = map[string]interface{}{"aws:cdk:path": path}
+		}
+		return r
+	}
+	queue := map[string]interface{}{"Type": "AWS::SQS::Queue", "Metadata": map[string]interface{}{"aws:cdk:path": "Env/Schedules/queue"}}
+	cases := []struct {
+		name      string
+		resources map[string]interface{}
+		wantKept  []string
+		wantSame  bool
+	}{
+		{
+			name: "rows trimmed to the first",
+			resources: map[string]interface{}{
+				"SchedulesB": schedule("Env/Schedules/b"), "SchedulesA": schedule("Env/Schedules/a"),
+				"SchedulesC": schedule("Env/Schedules/c"), "WatcherSchedule": schedule("Env/Watcher/Schedule"),
+				"Queue": queue,
+			},
+			wantKept: []string{"Queue", "SchedulesA", "WatcherSchedule"},
+		},
+		{
+			name:      "one row",
+			resources: map[string]interface{}{"SchedulesA": schedule("Env/Schedules/a"), "Queue": queue},
+			wantSame:  true,
+		},
+		{
+			name:      "no path metadata",
+			resources: map[string]interface{}{"SchedulesA": schedule(""), "SchedulesB": schedule(""), "Queue": queue},
+			wantSame:  true,
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "Env.template.json")
+			raw, err := json.Marshal(map[string]interface{}{"Resources": tc.resources, "Parameters": map[string]interface{}{"P": map[string]interface{}{"Type": "String"}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, raw, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			got, err := trimRowSchedules(path, "Env/Schedules/", t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.wantSame {
+				if got != path {
+					t.Errorf("trimmed to %s; want the template as it is", got)
+				}
+				return
+			}
+			if got == path {
+				t.Fatal("nothing trimmed")
+			}
+			var trimmed struct {
+				Resources  map[string]json.RawMessage
+				Parameters map[string]json.RawMessage
+			}
+			if raw, err = os.ReadFile(got); err != nil {
+				t.Fatal(err)
+			}
+			if err := json.Unmarshal(raw, &trimmed); err != nil {
+				t.Fatal(err)
+			}
+			var kept []string
+			for id := range trimmed.Resources {
+				kept = append(kept, id)
+			}
+			sort.Strings(kept)
+			if !reflect.DeepEqual(kept, tc.wantKept) {
+				t.Errorf("kept %v, want %v", kept, tc.wantKept)
+			}
+			if len(trimmed.Parameters) != 1 {
+				t.Errorf("the other sections were not kept: %s", raw)
 			}
 		})
 	}
