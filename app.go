@@ -8,6 +8,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -37,8 +38,14 @@ func main() {
 	// Building the function now overlaps the Go build with the start of
 	// jsii and Node.js.
 	build := stacks.StartFunctionBuild(moduleDir)
+	// So does loading a large table: 20,000 rows take about as long as the
+	// start. Which file to load is context, which the app reads only once
+	// jsii has started, so the early load follows the context the CDK CLI
+	// passes in the environment, and compose uses it only when the app's
+	// context names the same file.
+	early := startLoad(os.Getenv("CDK_CONTEXT_JSON"))
 	app := awscdk.NewApp(nil)
-	err = compose(app, moduleDir, build)
+	err = compose(app, moduleDir, build, early)
 	if err == nil {
 		app.Synth(nil)
 	}
@@ -52,18 +59,12 @@ func main() {
 }
 
 // compose loads the selected environment and adds its stacks to the app.
-func compose(app awscdk.App, moduleDir string, build *stacks.FunctionBuild) error {
+func compose(app awscdk.App, moduleDir string, build *stacks.FunctionBuild, early *configLoad) error {
 	path, err := configPath(contextString(app, "env"), contextString(app, "config"))
 	if err != nil {
 		return err
 	}
-	cfg, err := config.LoadFile(path)
-	if err == nil {
-		// A row with no run left would deploy a schedule that never fires.
-		if stale := cfg.Stale(time.Now()); len(stale) > 0 {
-			err = stale
-		}
-	}
+	cfg, err := early.result(path)
 	if err != nil {
 		var problems config.Problems
 		if errors.As(err, &problems) {
@@ -74,6 +75,64 @@ func compose(app awscdk.App, moduleDir string, build *stacks.FunctionBuild) erro
 	stacks.NewEnvironment(app, cfg, stacks.Props{ModuleDir: moduleDir, Build: build,
 		NoTemplateValidation: os.Getenv("CDK_VALIDATION") == "false"})
 	return nil
+}
+
+// loadConfig loads and validates the table at path.
+func loadConfig(path string) (*config.Config, error) {
+	cfg, err := config.LoadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	// A row with no run left would deploy a schedule that never fires.
+	if stale := cfg.Stale(time.Now()); len(stale) > 0 {
+		return nil, stale
+	}
+	return cfg, nil
+}
+
+// configLoad is a loadConfig run in the background.
+type configLoad struct {
+	path string
+	done chan struct{}
+	cfg  *config.Config
+	err  error
+}
+
+// startLoad starts loading the table that the context in contextJSON (the
+// CDK CLI's CDK_CONTEXT_JSON) selects. It returns nil, and loads nothing,
+// when that context cannot be read or selects no valid path: compose then
+// reports what is wrong from the app's own context.
+func startLoad(contextJSON string) *configLoad {
+	var context map[string]interface{}
+	if json.Unmarshal([]byte(contextJSON), &context) != nil {
+		return nil
+	}
+	text := func(key string) string {
+		if v, ok := context[key]; ok && v != nil {
+			return fmt.Sprint(v)
+		}
+		return ""
+	}
+	path, err := configPath(text("env"), text("config"))
+	if err != nil {
+		return nil
+	}
+	l := &configLoad{path: path, done: make(chan struct{})}
+	go func() {
+		defer close(l.done)
+		l.cfg, l.err = loadConfig(path)
+	}()
+	return l
+}
+
+// result returns the table at path: the early load's when it loaded that
+// path, a new load's otherwise.
+func (l *configLoad) result(path string) (*config.Config, error) {
+	if l == nil || l.path != path {
+		return loadConfig(path)
+	}
+	<-l.done
+	return l.cfg, l.err
 }
 
 // configPath picks the config file from the env and config context values.
