@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -30,14 +31,27 @@ import (
 // a test that runs the full validation over a sharded table, so that a
 // change of NewSchedules that only some schedules would show cannot slip
 // through.
+//
+// One instance serves every app of the process, as the CDK's own built-in
+// instance does: the validator's engine takes a second to start and is kept
+// between synths, which matters to the tests, which synthesize many apps in
+// one process. It tells the apps' stacks apart by their template files.
 type templateValidation struct {
 	awscdk.CloudFormationValidatePlugin
-	// skip holds the construct paths of the stacks left out.
+	mu sync.Mutex
+	// skip holds the absolute template paths of the stacks left out.
 	skip map[string]bool
-	// rows maps the construct path of a validated stack to the path prefix
-	// of its row schedules, all of which but one are left out.
+	// rows maps the absolute template path of a validated stack to the
+	// path prefix of its row schedules, all of which but one are left out.
 	rows map[string]string
 }
+
+// sharedValidation returns the process's one templateValidation.
+var sharedValidation = sync.OnceValue(func() *templateValidation {
+	v := &templateValidation{skip: map[string]bool{}, rows: map[string]string{}}
+	awscdk.NewCloudFormationValidatePlugin_Override(v, nil)
+	return v
+})
 
 // validateAllStacks is the context key that turns the validation of every
 // schedule back on, for tests and for anyone who wants the full check
@@ -57,38 +71,71 @@ func narrowTemplateValidation(scope constructs.Construct, skipped []awscdk.Stack
 	if len(skipped)+len(rows) == 0 || !*awscdk.App_IsApp(scope) || isTrue(scope.Node().TryGetContext(jsii.String(validateAllStacks))) {
 		return
 	}
-	v := &templateValidation{skip: map[string]bool{}, rows: map[string]string{}}
+	v := sharedValidation()
+	v.mu.Lock()
+	// What an earlier app of the process wrote to the same directory no
+	// longer holds.
+	if app, ok := scope.(awscdk.Stage); ok {
+		outdir := absolute(*app.Outdir()) + string(filepath.Separator)
+		for path := range v.skip {
+			if strings.HasPrefix(path, outdir) {
+				delete(v.skip, path)
+			}
+		}
+		for path := range v.rows {
+			if strings.HasPrefix(path, outdir) {
+				delete(v.rows, path)
+			}
+		}
+	}
 	for _, s := range skipped {
-		v.skip[*s.Node().Path()] = true
+		v.skip[templatePath(s)] = true
 	}
 	for _, c := range rows {
-		v.rows[*awscdk.Stack_Of(c).Node().Path()] = *c.Node().Path() + "/"
+		v.rows[templatePath(awscdk.Stack_Of(c))] = *c.Node().Path() + "/"
 	}
-	awscdk.NewCloudFormationValidatePlugin_Override(v, nil)
+	v.mu.Unlock()
 	awscdk.Validations_Of(scope).AddPlugins(v)
+}
+
+// templatePath returns the absolute path the stack's template is written to.
+func templatePath(s awscdk.Stack) string {
+	return absolute(filepath.Join(*awscdk.Stage_Of(s).Outdir(), *s.TemplateFile()))
+}
+
+// absolute returns path made absolute, or as it is when that fails.
+func absolute(path string) string {
+	if abs, err := filepath.Abs(path); err == nil {
+		return abs
+	}
+	return path
 }
 
 // Validate runs the CDK's validation over the stacks not skipped, with the
 // row schedules trimmed from their templates.
 func (v *templateValidation) Validate(ctx awscdk.IPolicyValidationContext) *awscdk.PolicyValidationPluginReport {
 	kept := &validationContext{app: ctx.AppConstruct(), account: ctx.AccountId(), region: ctx.Region()}
+	// Without a place for the copies, or should a template not read as
+	// one, the stack is validated from its own template: all of it, only
+	// slower.
 	dir, err := os.MkdirTemp("", "qlik-reload-validation-")
-	if err != nil {
-		panic(fmt.Errorf("template validation: %w", err))
+	if err == nil {
+		defer os.RemoveAll(dir)
 	}
-	defer os.RemoveAll(dir)
 	for _, s := range *ctx.StackTemplates() {
-		if v.skip[*s.StackConstructPath] {
+		path := absolute(*s.TemplatePath)
+		v.mu.Lock()
+		skip, prefix := v.skip[path], v.rows[path]
+		v.mu.Unlock()
+		if skip {
 			continue
 		}
-		if prefix, ok := v.rows[*s.StackConstructPath]; ok {
-			trimmed, err := trimRowSchedules(*s.TemplatePath, prefix, dir)
-			if err != nil {
-				panic(fmt.Errorf("template validation of %s: %w", *s.StackConstructPath, err))
+		if prefix != "" && dir != "" {
+			if trimmed, err := trimRowSchedules(*s.TemplatePath, prefix, dir); err == nil {
+				copied := *s
+				copied.TemplatePath = &trimmed
+				s = &copied
 			}
-			copied := *s
-			copied.TemplatePath = &trimmed
-			s = &copied
 		}
 		kept.stacks = append(kept.stacks, s)
 		kept.paths = append(kept.paths, s.TemplatePath)
