@@ -107,13 +107,7 @@ func startLoad(contextJSON string) *configLoad {
 	if json.Unmarshal([]byte(contextJSON), &context) != nil {
 		return nil
 	}
-	text := func(key string) string {
-		if v, ok := context[key]; ok && v != nil {
-			return fmt.Sprint(v)
-		}
-		return ""
-	}
-	path, err := configPath(text("env"), text("config"))
+	path, err := configPath(contextText(context["env"]), contextText(context["config"]))
 	if err != nil {
 		return nil
 	}
@@ -159,12 +153,13 @@ func configPath(env, file string) (string, error) {
 // contextString reads a context value given with -c KEY=VALUE or in
 // cdk.json; non-string values are read as their text.
 func contextString(app awscdk.App, key string) string {
-	v := app.Node().TryGetContext(jsii.String(key))
+	return contextText(app.Node().TryGetContext(jsii.String(key)))
+}
+
+// contextText is a context value as text: empty when unset.
+func contextText(v interface{}) string {
 	if v == nil {
 		return ""
-	}
-	if s, ok := v.(string); ok {
-		return s
 	}
 	return fmt.Sprint(v)
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/assembly"
 	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/config"
 )
 
@@ -39,7 +40,7 @@ type Environment struct {
 // index 0 is the core stack, which also holds the schedules that hash to 0.
 func StackName(environment string, index int) string {
 	if index == 0 {
-		return "QlikReloads-" + environment
+		return assembly.CoreStackName(environment)
 	}
 	return fmt.Sprintf("QlikReloads-%s-schedules-%d", environment, index)
 }
@@ -109,7 +110,7 @@ func NewEnvironment(scope constructs.Construct, cfg *config.Config, props Props)
 		env.Schedules = append(env.Schedules, stack)
 	}
 	if !props.NoTemplateValidation {
-		narrowTemplateValidation(scope, scheduled, []constructs.Construct{coreRows})
+		narrowTemplateValidation(scope, scheduled, coreRows)
 	}
 	return env
 }

@@ -60,15 +60,16 @@ const validateAllStacks = "validateAllStacks"
 
 // narrowTemplateValidation registers the CDK's template validation on the
 // app (the only scope it may be registered on), leaving out the stacks in
-// skipped, and the row schedules under each construct in rows but one.
+// skipped, and the row schedules under coreRows (NewSchedules's construct in
+// the core stack) but one.
 // Registering it replaces the built-in instance, which would validate
 // everything; the rules, severities and acknowledgements stay the same. It
-// does nothing when scope is not an app, when there is nothing to leave out,
-// or when the context sets validateAllStacks. The caller leaves it out when
+// does nothing when scope is not an app or when the context sets
+// validateAllStacks. The caller leaves it out when
 // the user turned the validation off: the CDK honours that only for its
 // built-in instance, and a registered one would run anyway.
-func narrowTemplateValidation(scope constructs.Construct, skipped []awscdk.Stack, rows []constructs.Construct) {
-	if len(skipped)+len(rows) == 0 || !*awscdk.App_IsApp(scope) || isTrue(scope.Node().TryGetContext(jsii.String(validateAllStacks))) {
+func narrowTemplateValidation(scope constructs.Construct, skipped []awscdk.Stack, coreRows constructs.Construct) {
+	if !*awscdk.App_IsApp(scope) || isTrue(scope.Node().TryGetContext(jsii.String(validateAllStacks))) {
 		return
 	}
 	v := sharedValidation()
@@ -91,9 +92,7 @@ func narrowTemplateValidation(scope constructs.Construct, skipped []awscdk.Stack
 	for _, s := range skipped {
 		v.skip[templatePath(s)] = true
 	}
-	for _, c := range rows {
-		v.rows[templatePath(awscdk.Stack_Of(c))] = *c.Node().Path() + "/"
-	}
+	v.rows[templatePath(awscdk.Stack_Of(coreRows))] = *coreRows.Node().Path() + "/"
 	v.mu.Unlock()
 	awscdk.Validations_Of(scope).AddPlugins(v)
 }
