@@ -26,14 +26,12 @@ import (
 	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/credential"
 	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/emf"
 	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/ledger"
+	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/metrics"
 	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/qlik"
 	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/reload"
 	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/runs"
 	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/watch"
 )
-
-// metricsNamespace is the CloudWatch namespace of the function's metrics.
-const metricsNamespace = "QlikReloadTriggers"
 
 func main() {
 	// aws-lambda-go prints each function error with the standard logger;
@@ -80,7 +78,7 @@ func setup(logger *slog.Logger) (func(context.Context, json.RawMessage) (any, er
 	if cfg.FunctionName != "" {
 		dims = append(dims, emf.Dimension{Name: "FunctionName", Value: cfg.FunctionName})
 	}
-	metrics, err := emf.New(os.Stdout, metricsNamespace, nil, dims...)
+	metrics, err := emf.New(os.Stdout, metrics.Namespace, nil, dims...)
 	if err != nil {
 		return nil, err
 	}
@@ -141,7 +139,7 @@ func setupWatcher(cfg config, awsCfg aws.Config, secrets credential.SecretReader
 	if err != nil {
 		return nil, err
 	}
-	metrics, err := emf.New(os.Stdout, metricsNamespace, nil, emf.Dimension{Name: "Environment", Value: wc.Environment})
+	metrics, err := emf.New(os.Stdout, metrics.Namespace, nil, emf.Dimension{Name: "Environment", Value: wc.Environment})
 	if err != nil {
 		return nil, err
 	}

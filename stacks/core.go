@@ -11,6 +11,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
+	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/assembly"
 	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/config"
 )
 
@@ -191,7 +192,7 @@ func NewCore(scope constructs.Construct, id string, props *CoreProps) *Core {
 	output(stack, "ScheduleGroupName", "The schedule group holding this environment's schedules", target.GroupName)
 	output(stack, "StartQueueArn", "The queue every schedule sends its runs to", queue.QueueArn())
 	output(stack, "StartQueueUrl", "The queue every schedule sends its runs to", queue.QueueUrl())
-	output(stack, "LedgerTableName", "The run ledger: one item per run, keyed by row and scheduled time", ledger.TableName())
+	output(stack, assembly.LedgerTableOutput, "The run ledger: one item per run, keyed by row and scheduled time", ledger.TableName())
 	output(stack, "LogGroupName", "The reload function's JSON logs", fn.LogGroup.LogGroupName())
 	output(stack, "DeadLetterQueueArn", "Runs that were not started: too late, undeliverable, or failed for a cause a person must fix", target.DeadLetterQueueArn)
 	output(stack, "DeadLetterQueueUrl", "Runs that were not started: too late, undeliverable, or failed for a cause a person must fix", dlq.QueueUrl())
@@ -210,16 +211,13 @@ func NewCore(scope constructs.Construct, id string, props *CoreProps) *Core {
 // longest retention, time enough to fix and redrive. It is encrypted with
 // the customer-managed key when there is one, else with SQS's own.
 func deadLetterQueue(stack awscdk.Stack, name, startQueueName string, key awskms.IKey) awssqs.Queue {
-	props := &awssqs.QueueProps{
-		QueueName:       jsii.String(name),
-		Encryption:      awssqs.QueueEncryption_SQS_MANAGED,
-		EnforceSSL:      jsii.Bool(true),
-		RetentionPeriod: awscdk.Duration_Days(jsii.Number(queueRetentionDays)),
-	}
-	if key != nil {
-		props.Encryption, props.EncryptionMasterKey = awssqs.QueueEncryption_KMS, key
-	}
-	dlq := awssqs.NewQueue(stack, jsii.String(deadLetterQueueID), props)
+	dlq := awssqs.NewQueue(stack, jsii.String(deadLetterQueueID), &awssqs.QueueProps{
+		QueueName:           jsii.String(name),
+		Encryption:          queueEncryption(key),
+		EncryptionMasterKey: key,
+		EnforceSSL:          jsii.Bool(true),
+		RetentionPeriod:     awscdk.Duration_Days(jsii.Number(queueRetentionDays)),
+	})
 	// The queue names the one queue whose redrive policy may point at it:
 	// the start queue. Beyond keeping other queues out, a dead-letter
 	// queue that declares its sources needs no dead-letter queue of its
@@ -228,7 +226,7 @@ func deadLetterQueue(stack awscdk.Stack, name, startQueueName string, key awskms
 	// queues depend on each other.
 	dlq.Node().DefaultChild().(awssqs.CfnQueue).AddPropertyOverride(jsii.String("RedriveAllowPolicy"), map[string]interface{}{
 		"redrivePermission": "byQueue",
-		"sourceQueueArns":   []interface{}{awscdk.Fn_Sub(jsii.String("arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:"+startQueueName), nil)},
+		"sourceQueueArns":   []interface{}{queueArnByName(startQueueName)},
 	})
 	cdknag.NagSuppressions_AddResourceSuppressions(dlq, &[]*cdknag.NagPackSuppression{{
 		Id:     jsii.String("AwsSolutions-SQS3"),

@@ -8,25 +8,22 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/interfaces/interfacesawscloudwatch"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/metrics"
 )
 
-// metricsNamespace is the CloudWatch namespace the functions write their
-// embedded metrics to. The reload function's carry the dimension
-// FunctionName, the watcher's the dimension Environment.
-const metricsNamespace = "QlikReloadTriggers"
-
-// Metric names the functions write, as the dashboard and the alarms read
-// them.
-const (
-	metricReloadsStarted   = "ReloadsStarted"
-	metricStartLateness    = "StartLateness"
-	metricRunsRateLimited  = "RunsRateLimited"
-	metricRunsSucceeded    = "RunsSucceeded"
-	metricRunsFailed       = "RunsFailed"
-	metricRunsCanceled     = "RunsCanceled"
-	metricRunDuration      = "RunDuration"
-	metricWatchRateLimited = "WatchRateLimited"
-)
+// projectMetric is a metric the functions write, under their namespace,
+// with an optional label for the dashboard's legend.
+func projectMetric(name, label, statistic string, dims map[string]*string, period awscdk.Duration) awscloudwatch.IMetric {
+	return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+		Namespace:     jsii.String(metrics.Namespace),
+		MetricName:    jsii.String(name),
+		DimensionsMap: &dims,
+		Statistic:     jsii.String(statistic),
+		Period:        period,
+		Label:         optional(label),
+	})
+}
 
 // DashboardProps configures a Dashboard.
 type DashboardProps struct {
@@ -47,21 +44,12 @@ type DashboardProps struct {
 // reload durations; Qlik's rate-limit answers; the dead-letter queue; and
 // the alarms. It returns the dashboard's console address.
 func NewDashboard(scope constructs.Construct, id string, props *DashboardProps) *string {
-	name := "QlikReloads-" + props.Environment
+	name := StackName(props.Environment, 0)
 	hour := awscdk.Duration_Hours(jsii.Number(1))
 	minutes5 := awscdk.Duration_Minutes(jsii.Number(5))
 	byFunction := map[string]*string{"FunctionName": props.Function.FunctionName()}
 	byEnvironment := map[string]*string{"Environment": jsii.String(props.Environment)}
-	metric := func(name, label, statistic string, dims map[string]*string, period awscdk.Duration) awscloudwatch.IMetric {
-		return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
-			Namespace:     jsii.String(metricsNamespace),
-			MetricName:    jsii.String(name),
-			DimensionsMap: &dims,
-			Statistic:     jsii.String(statistic),
-			Period:        period,
-			Label:         jsii.String(label),
-		})
-	}
+	metric := projectMetric
 	graph := func(title string, left []awscloudwatch.IMetric, width float64) awscloudwatch.IWidget {
 		return awscloudwatch.NewGraphWidget(&awscloudwatch.GraphWidgetProps{
 			Title: jsii.String(title), Left: &left, Width: jsii.Number(width), Height: jsii.Number(6),
@@ -79,29 +67,29 @@ func NewDashboard(scope constructs.Construct, id string, props *DashboardProps) 
 	})
 	dashboard.AddWidgets(
 		graph("Runs per hour: started, succeeded, failed, canceled", []awscloudwatch.IMetric{
-			metric(metricReloadsStarted, "started", "Sum", byFunction, hour),
-			metric(metricRunsSucceeded, "succeeded", "Sum", byEnvironment, hour),
-			metric(metricRunsFailed, "failed (FAILED, EXCEEDED_LIMIT)", "Sum", byEnvironment, hour),
-			metric(metricRunsCanceled, "canceled", "Sum", byEnvironment, hour),
+			metric(metrics.ReloadsStarted, "started", "Sum", byFunction, hour),
+			metric(metrics.RunsSucceeded, "succeeded", "Sum", byEnvironment, hour),
+			metric(metrics.RunsFailed, "failed (FAILED, EXCEEDED_LIMIT)", "Sum", byEnvironment, hour),
+			metric(metrics.RunsCanceled, "canceled", "Sum", byEnvironment, hour),
 		}, 12),
 		graph("Reload duration (ms)", []awscloudwatch.IMetric{
-			metric(metricRunDuration, "p50", "p50", byEnvironment, hour),
-			metric(metricRunDuration, "p95", "p95", byEnvironment, hour),
+			metric(metrics.RunDuration, "p50", "p50", byEnvironment, hour),
+			metric(metrics.RunDuration, "p95", "p95", byEnvironment, hour),
 		}, 12),
 	)
 	dashboard.AddWidgets(
 		graph("Start lateness (ms, scheduled time to Qlik's start)", []awscloudwatch.IMetric{
-			metric(metricStartLateness, "p50", "p50", byFunction, minutes5),
-			metric(metricStartLateness, "p95", "p95", byFunction, minutes5),
-			metric(metricStartLateness, "max", "Maximum", byFunction, minutes5),
+			metric(metrics.StartLateness, "p50", "p50", byFunction, minutes5),
+			metric(metrics.StartLateness, "p95", "p95", byFunction, minutes5),
+			metric(metrics.StartLateness, "max", "Maximum", byFunction, minutes5),
 		}, 8),
 		graph("Start queue backlog", []awscloudwatch.IMetric{
 			props.StartQueue.MetricApproximateNumberOfMessagesVisible(maximum),
 			props.StartQueue.MetricApproximateAgeOfOldestMessage(maximum),
 		}, 8),
 		graph("Qlik rate-limit answers", []awscloudwatch.IMetric{
-			metric(metricRunsRateLimited, "runs put back (starts, reads, tokens)", "Sum", byFunction, minutes5),
-			metric(metricWatchRateLimited, "watcher rounds stopped", "Sum", byEnvironment, minutes5),
+			metric(metrics.RunsRateLimited, "runs put back (starts, reads, tokens)", "Sum", byFunction, minutes5),
+			metric(metrics.WatchRateLimited, "watcher rounds stopped", "Sum", byEnvironment, minutes5),
 		}, 8),
 	)
 	dashboard.AddWidgets(

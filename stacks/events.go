@@ -68,7 +68,7 @@ func NewEventRules(scope constructs.Construct, id string, props *EventRulesProps
 			maxDelay = props.MaxDelayMinutes
 		}
 		rule := awsevents.NewCfnRule(c, jsii.String(r.Name), &awsevents.CfnRuleProps{
-			Name:         jsii.String(shorten(fmt.Sprintf("QlikReloads-%s-%s", props.Environment, r.Name), maxRuleName)),
+			Name:         jsii.String(shorten(StackName(props.Environment, 0)+"-"+r.Name, maxRuleName)),
 			Description:  jsii.String(ruleDescription(r)),
 			EventPattern: pattern,
 			State:        jsii.String(scheduleState(r.Enabled)),

@@ -161,16 +161,9 @@ func NewReloadFunction(scope constructs.Construct, id string, props *ReloadFunct
 	if props.ReservedConcurrency > 0 {
 		reserved = jsii.Number(props.ReservedConcurrency)
 	}
-	fn := awslambda.NewFunction(c, jsii.String("Function"), &awslambda.FunctionProps{
-		Description:  jsii.String("Starts one Qlik Cloud reload per scheduled event"),
-		Runtime:      awslambda.Runtime_PROVIDED_AL2023(),
-		Architecture: awslambda.Architecture_ARM_64(),
-		Handler:      jsii.String("bootstrap"),
-		Code:         functionCode(props.ModuleDir, props.Build, props.CodeFiles),
-		Role:         role,
-		MemorySize:   jsii.Number(functionMemoryMB),
-		Timeout:      awscdk.Duration_Seconds(jsii.Number(functionTimeoutSeconds)),
-		Environment: &map[string]*string{
+	fnProps := goFunctionProps("Starts one Qlik Cloud reload per scheduled event",
+		functionCode(props.ModuleDir, props.Build, props.CodeFiles), role, logGroup, functionTimeoutSeconds,
+		map[string]*string{
 			"QLIK_TENANT_URL":            jsii.String(props.TenantURL),
 			"QLIK_API_KEY_SECRET_ID":     props.Secret.SecretArn(),
 			"QLIK_WAIT_TIMEOUT":          jsii.String(fmt.Sprintf("%ds", props.WaitSeconds)),
@@ -179,11 +172,9 @@ func NewReloadFunction(scope constructs.Construct, id string, props *ReloadFunct
 			"QLIK_DEAD_LETTER_QUEUE_URL": props.DeadLetterQueue.QueueUrl(),
 			"QLIK_MAX_DELAY_MINUTES":     jsii.String(strconv.Itoa(props.MaxDelayMinutes)),
 			"QLIK_HISTORY_DAYS":          jsii.String(strconv.Itoa(props.HistoryDays)),
-		},
-		LogGroup:                     logGroup,
-		LoggingFormat:                awslambda.LoggingFormat_JSON,
-		ReservedConcurrentExecutions: reserved,
-	})
+		})
+	fnProps.ReservedConcurrentExecutions = reserved
+	fn := awslambda.NewFunction(c, jsii.String("Function"), fnProps)
 	attachToVPC(fn, role, props.VPC)
 
 	// The L1 resource keeps the destination grant in the inline policy
@@ -242,6 +233,26 @@ func credentialAndLogs(secret awssecretsmanager.ISecret, logGroup awslogs.LogGro
 // functionLogGroup is a function's own log group, kept when the stack is
 // deleted so that the history survives, and encrypted with key when it is
 // not nil.
+// goFunctionProps are the props both functions share: the one Go binary,
+// which bundle.go builds for arm64 and provided.al2023, so the runtime, the
+// architecture and the handler are set here only, with JSON logs into the
+// function's own group.
+func goFunctionProps(description string, code awslambda.Code, role awsiam.IRole, logGroup awslogs.ILogGroup, timeoutSeconds float64, env map[string]*string) *awslambda.FunctionProps {
+	return &awslambda.FunctionProps{
+		Description:   jsii.String(description),
+		Runtime:       awslambda.Runtime_PROVIDED_AL2023(),
+		Architecture:  awslambda.Architecture_ARM_64(),
+		Handler:       jsii.String("bootstrap"),
+		Code:          code,
+		Role:          role,
+		MemorySize:    jsii.Number(functionMemoryMB),
+		Timeout:       awscdk.Duration_Seconds(jsii.Number(timeoutSeconds)),
+		Environment:   &env,
+		LogGroup:      logGroup,
+		LoggingFormat: awslambda.LoggingFormat_JSON,
+	}
+}
+
 func functionLogGroup(scope constructs.Construct, retention int, key awskms.IKey) awslogs.LogGroup {
 	return awslogs.NewLogGroup(scope, jsii.String("Logs"), &awslogs.LogGroupProps{
 		Retention:     retentionDays[retention],

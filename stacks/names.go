@@ -49,7 +49,7 @@ type sharedNames struct {
 const maxRoleEnvironment = 22
 
 func newSharedNames(environment string) sharedNames {
-	prefix := "QlikReloads-" + environment
+	prefix := StackName(environment, 0)
 	return sharedNames{
 		StartQueue:      prefix + "-" + startQueueID,
 		DeadLetterQueue: prefix + "-" + deadLetterQueueID,
@@ -71,17 +71,20 @@ func shorten(s string, n int) string {
 	return s[:n-len(suffix)] + suffix
 }
 
+// queueArnByName is the ARN of the queue with that name in the stack's own
+// account, region and partition.
+func queueArnByName(name string) *string {
+	return awscdk.Fn_Sub(jsii.String("arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:"+name), nil)
+}
+
 // namedTarget is the target as a schedule stack sees it: ARNs built from
 // the shared names and the stack's own account, region and partition.
 func namedTarget(environment string) ScheduleTarget {
 	names := newSharedNames(environment)
-	queueArn := func(name string) *string {
-		return awscdk.Fn_Sub(jsii.String("arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:"+name), nil)
-	}
 	return ScheduleTarget{
-		QueueArn:           queueArn(names.StartQueue),
+		QueueArn:           queueArnByName(names.StartQueue),
 		RoleArn:            awscdk.Fn_Sub(jsii.String("arn:${AWS::Partition}:iam::${AWS::AccountId}:role/"+names.SchedulerRole), nil),
-		DeadLetterQueueArn: queueArn(names.DeadLetterQueue),
+		DeadLetterQueueArn: queueArnByName(names.DeadLetterQueue),
 		GroupName:          jsii.String(names.ScheduleGroup),
 	}
 }

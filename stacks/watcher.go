@@ -19,6 +19,7 @@ import (
 	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/assembly"
 	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/chain"
 	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/config"
+	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/metrics"
 )
 
 // The watcher runs one round a minute; a round that is not done within
@@ -28,12 +29,6 @@ const (
 	watcherTimeoutSeconds = 60
 	// WatcherEvent is the event the watcher's schedule sends.
 	WatcherEvent = `{"watch":"runs"}`
-	// watcherScheduleSuffix ends the schedule's name, after the
-	// environment's stack name; the summary and the scale test tell it
-	// from the rows' schedules by it. The schedule lives in the account's
-	// default group, so that the environment's group holds exactly one
-	// schedule per row.
-	watcherScheduleSuffix = assembly.WatcherScheduleSuffix
 )
 
 // WatcherProps configures a Watcher.
@@ -80,8 +75,6 @@ type Watcher struct {
 	constructs.Construct
 	// Function is the watcher function.
 	Function awslambda.Function
-	// Role is its execution role.
-	Role awsiam.Role
 }
 
 // NewWatcher builds the watcher with a role that may read the secret,
@@ -123,7 +116,17 @@ func NewWatcher(scope constructs.Construct, id string, props *WatcherProps) *Wat
 	if props.VPC != nil {
 		statements = append(statements, networkInterfaceStatements(awscdk.Stack_Of(scope), props.VPC)...)
 	}
-	env := map[string]*string{}
+	env := map[string]*string{
+		"QLIK_MODE":                   jsii.String("watcher"),
+		"QLIK_TENANT_URL":             jsii.String(props.TenantURL),
+		"QLIK_API_KEY_SECRET_ID":      props.Secret.SecretArn(),
+		"QLIK_LEDGER_TABLE":           props.Ledger.TableName(),
+		"QLIK_ALARM_TOPIC_ARN":        props.Topic.TopicArn(),
+		"QLIK_ENVIRONMENT":            jsii.String(props.Environment),
+		"QLIK_WATCH_READS_PER_MINUTE": jsii.String(strconv.Itoa(props.ReadsPerMinute)),
+		"QLIK_MAX_RUN_HOURS":          jsii.String(strconv.Itoa(props.MaxRunHours)),
+		"QLIK_HISTORY_DAYS":           jsii.String(strconv.Itoa(props.HistoryDays)),
+	}
 	if _, chains := props.CodeFiles[chain.FileName]; chains {
 		statements = append(statements,
 			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
@@ -152,29 +155,9 @@ func NewWatcher(scope constructs.Construct, id string, props *WatcherProps) *Wat
 		},
 	})
 
-	fn := awslambda.NewFunction(c, jsii.String("Function"), &awslambda.FunctionProps{
-		Description:  jsii.String("Follows every started Qlik Cloud reload to its end, once a minute"),
-		Runtime:      awslambda.Runtime_PROVIDED_AL2023(),
-		Architecture: awslambda.Architecture_ARM_64(),
-		Handler:      jsii.String("bootstrap"),
-		Code:         functionCode(props.ModuleDir, props.Build, props.CodeFiles),
-		Role:         role,
-		MemorySize:   jsii.Number(functionMemoryMB),
-		Timeout:      awscdk.Duration_Seconds(jsii.Number(watcherTimeoutSeconds)),
-		Environment: withEnv(env, map[string]*string{
-			"QLIK_MODE":                   jsii.String("watcher"),
-			"QLIK_TENANT_URL":             jsii.String(props.TenantURL),
-			"QLIK_API_KEY_SECRET_ID":      props.Secret.SecretArn(),
-			"QLIK_LEDGER_TABLE":           props.Ledger.TableName(),
-			"QLIK_ALARM_TOPIC_ARN":        props.Topic.TopicArn(),
-			"QLIK_ENVIRONMENT":            jsii.String(props.Environment),
-			"QLIK_WATCH_READS_PER_MINUTE": jsii.String(strconv.Itoa(props.ReadsPerMinute)),
-			"QLIK_MAX_RUN_HOURS":          jsii.String(strconv.Itoa(props.MaxRunHours)),
-			"QLIK_HISTORY_DAYS":           jsii.String(strconv.Itoa(props.HistoryDays)),
-		}),
-		LogGroup:      logGroup,
-		LoggingFormat: awslambda.LoggingFormat_JSON,
-	})
+	fn := awslambda.NewFunction(c, jsii.String("Function"), goFunctionProps(
+		"Follows every started Qlik Cloud reload to its end, once a minute",
+		functionCode(props.ModuleDir, props.Build, props.CodeFiles), role, logGroup, watcherTimeoutSeconds, env))
 	attachToVPC(fn, role, props.VPC)
 	// A missed or failed round is not retried: the next minute's round
 	// reads the same runs, which stay in the ledger until they end.
@@ -185,7 +168,11 @@ func NewWatcher(scope constructs.Construct, id string, props *WatcherProps) *Wat
 		MaximumEventAgeInSeconds: jsii.Number(60),
 	})
 
-	name := "QlikReloads-" + props.Environment + watcherScheduleSuffix
+	// The suffix tells the watcher's schedule from the rows' in the summary
+	// and the scale test. The schedule lives in the account's default
+	// group, so that the environment's group holds exactly one schedule per
+	// row.
+	name := StackName(props.Environment, 0) + assembly.WatcherScheduleSuffix
 	scheduleArn := awscdk.Fn_Sub(jsii.String("arn:${AWS::Partition}:scheduler:${AWS::Region}:${AWS::AccountId}:schedule/default/"+name), nil)
 	invoke := []awsiam.PolicyStatement{awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:       jsii.String("InvokeWatcher"),
@@ -214,7 +201,7 @@ func NewWatcher(scope constructs.Construct, id string, props *WatcherProps) *Wat
 			},
 		},
 	})
-	return &Watcher{Construct: c, Function: fn, Role: role}
+	return &Watcher{Construct: c, Function: fn}
 }
 
 // addOutcomeAlarms adds the alarms of the runs' outcomes: a failed reload
@@ -223,25 +210,11 @@ func NewWatcher(scope constructs.Construct, id string, props *WatcherProps) *Wat
 // unrecorded.
 func addOutcomeAlarms(alarms *Alarms, environment string, watcher awslambda.IFunction) {
 	period := awscdk.Duration_Minutes(jsii.Number(alarmPeriodMinutes))
-	failed := awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
-		Namespace:     jsii.String(metricsNamespace),
-		MetricName:    jsii.String(metricRunsFailed),
-		DimensionsMap: &map[string]*string{"Environment": jsii.String(environment)},
-		Statistic:     jsii.String("Sum"),
-		Period:        period,
-	})
+	failed := projectMetric(metrics.RunsFailed, "", "Sum", map[string]*string{"Environment": jsii.String(environment)}, period)
 	alarms.Add("ReloadsFailed",
 		"A Qlik reload ended FAILED or EXCEEDED_LIMIT. The alert to this topic names the row, the app and the error; make history FAILED=1 lists the failures.",
 		failed, 1, 1)
 	alarms.Add("WatcherErrors",
 		"The reload watcher failed a round: outcomes of started reloads are not being recorded or alerted. Read the watcher's log (output WatcherFunctionName) for the cause.",
 		watcher.MetricErrors(&awscloudwatch.MetricOptions{Period: period, Statistic: jsii.String("Sum")}), 1, 1)
-}
-
-// withEnv adds extra's variables to env.
-func withEnv(extra, env map[string]*string) *map[string]*string {
-	for k, v := range extra {
-		env[k] = v
-	}
-	return &env
 }

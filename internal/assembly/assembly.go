@@ -95,6 +95,14 @@ func (s Stack) ResourceCounts() (map[string]int, error) {
 	return counts, nil
 }
 
+// CoreStackName is the name of an environment's core stack, which holds the
+// ledger and names it in the output LedgerTableOutput: the stacks name it so,
+// and make history looks it up so.
+func CoreStackName(environment string) string { return "QlikReloads-" + environment }
+
+// LedgerTableOutput is the core stack's output that names the ledger table.
+const LedgerTableOutput = "LedgerTableName"
+
 // WatcherScheduleSuffix ends the name of the watcher's schedule, the one
 // schedule of an environment that is not a row's. Rows' schedules carry no
 // name of their own (CloudFormation generates it).

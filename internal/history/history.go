@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/smithy-go"
 
+	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/assembly"
 	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/ledger"
 	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/watch"
 )
@@ -28,10 +29,10 @@ type Stacks interface {
 }
 
 // TableOutput is the core stack's output that names the ledger table.
-const TableOutput = "LedgerTableName"
+const TableOutput = assembly.LedgerTableOutput
 
 // StackName is the core stack of an environment.
-func StackName(environment string) string { return "QlikReloads-" + environment }
+func StackName(environment string) string { return assembly.CoreStackName(environment) }
 
 // NoStackError says that the environment's core stack is not deployed
 // where the caller's credentials point, or lacks the ledger.

@@ -12,6 +12,7 @@ import (
 	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/clock"
 	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/credential"
 	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/emf"
+	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/metrics"
 	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/qlik"
 )
 
@@ -47,7 +48,7 @@ const (
 
 // Metric names written per invocation.
 const (
-	MetricReloadsStarted       = "ReloadsStarted"
+	MetricReloadsStarted       = metrics.ReloadsStarted
 	MetricReloadsAlreadyActive = "ReloadsAlreadyActive"
 	MetricTriggerFailures      = "TriggerFailures"
 	MetricReloadsFailed        = "ReloadsFailed"

@@ -26,6 +26,7 @@ import (
 	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/clock"
 	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/emf"
 	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/ledger"
+	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/metrics"
 	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/reload"
 )
 
@@ -58,12 +59,12 @@ type Metrics interface {
 // the environment-level dimensions only; the app, the row and the reason
 // of a dead letter are properties of the record.
 const (
-	MetricReloadsStarted       = "ReloadsStarted"
+	MetricReloadsStarted       = metrics.ReloadsStarted
 	MetricReloadsAlreadyActive = "ReloadsAlreadyActive"
-	MetricRunsRateLimited      = "RunsRateLimited"
+	MetricRunsRateLimited      = metrics.RunsRateLimited
 	MetricRunsRetried          = "RunsRetried"
 	MetricRunsDeadLettered     = "RunsDeadLettered"
-	MetricStartLateness        = "StartLateness"
+	MetricStartLateness        = metrics.StartLateness
 )
 
 // DeadLetterMetric is the name of the per-reason dead-letter count:

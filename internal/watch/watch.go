@@ -28,6 +28,7 @@ import (
 	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/clock"
 	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/emf"
 	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/ledger"
+	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/metrics"
 	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/qlik"
 )
 
@@ -71,14 +72,14 @@ type Metrics interface {
 // Metric names the watcher writes, with the environment as their only
 // dimension.
 const (
-	MetricRunsSucceeded    = "RunsSucceeded"
-	MetricRunsFailed       = "RunsFailed"
-	MetricRunsCanceled     = "RunsCanceled"
+	MetricRunsSucceeded    = metrics.RunsSucceeded
+	MetricRunsFailed       = metrics.RunsFailed
+	MetricRunsCanceled     = metrics.RunsCanceled
 	MetricRunsUnknown      = "RunsUnknown"
-	MetricRunDuration      = "RunDuration"
+	MetricRunDuration      = metrics.RunDuration
 	MetricRunsOverdue      = "RunsOverdue"
 	MetricWatchReads       = "WatchReads"
-	MetricWatchRateLimited = "WatchRateLimited"
+	MetricWatchRateLimited = metrics.WatchRateLimited
 )
 
 // Defaults of Config.
