@@ -3,6 +3,7 @@ package stacks
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -57,8 +58,17 @@ func TestBatchRefusesBadProps(t *testing.T) {
 	// No target and no time window: both are required.
 	bad := []batchSchedule{{ID: "bad", Props: &awsscheduler.CfnScheduleProps{ScheduleExpression: jsii.String("rate(1 hour)")}}}
 	defer func() {
-		if recover() == nil {
+		r := recover()
+		if r == nil {
 			t.Error("a schedule without its required target and window was accepted")
+			return
+		}
+		// Any panic would count; only the kernel's refusal of the bad
+		// schedule, for a property it lacks, is the failure wanted.
+		msg := fmt.Sprint(r)
+		if !strings.Contains(msg, "Schedules/bad") || !strings.Contains(msg, "missing required property") ||
+			(!strings.Contains(msg, "flexibleTimeWindow") && !strings.Contains(msg, "target")) {
+			t.Errorf("the synth failed, but not over the bad schedule's missing target or window: %s", msg)
 		}
 	}()
 	addSchedules(constructs.NewConstruct(stack, jsii.String("Schedules")), bad)

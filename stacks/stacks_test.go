@@ -532,21 +532,29 @@ func TestAlarms(t *testing.T) {
 						"Value": map[string]interface{}{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^WatcherFunction"))}}},
 					"Threshold": 1, "AlarmActions": []interface{}{topic},
 				})
+				// Each alarm watches one queue or one function, by the
+				// logical ID its dimension refers to.
 				for _, a := range []struct {
 					namespace, metric, statistic string
-					queue                        string
+					queue, function              string
 					threshold, periods           int
 				}{
-					{"AWS/Lambda", "Errors", "Sum", "", 1, 1},
-					{"AWS/SQS", "ApproximateNumberOfMessagesVisible", "Maximum", "DeadLetterQueue", 1, 1},
+					{"AWS/Lambda", "Errors", "Sum", "", "ReloadFunction", 1, 1},
+					{"AWS/SQS", "ApproximateNumberOfMessagesVisible", "Maximum", "DeadLetterQueue", "", 1, 1},
 					// A run waiting a quarter of an hour: reloads start late.
-					{"AWS/SQS", "ApproximateAgeOfOldestMessage", "Maximum", "StartQueue", 900, 1},
-					{"AWS/Lambda", "Throttles", "Sum", "", 1, 3},
+					{"AWS/SQS", "ApproximateAgeOfOldestMessage", "Maximum", "StartQueue", "", 900, 1},
+					{"AWS/Lambda", "Throttles", "Sum", "", "ReloadFunction", 1, 3},
 				} {
-					var dimensions interface{} = assertions.Match_AnyValue()
-					if a.queue != "" {
+					var dimensions interface{}
+					switch {
+					case a.queue != "":
 						dimensions = []interface{}{map[string]interface{}{"Name": "QueueName",
 							"Value": map[string]interface{}{"Fn::GetAtt": []interface{}{assertions.Match_StringLikeRegexp(jsii.String("^" + a.queue)), "QueueName"}}}}
+					case a.function != "":
+						dimensions = []interface{}{map[string]interface{}{"Name": "FunctionName",
+							"Value": map[string]interface{}{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^" + a.function))}}}
+					default:
+						t.Fatalf("alarm %s %s watches neither a queue nor a function", a.namespace, a.metric)
 					}
 					tmpl.HasResourceProperties(jsii.String("AWS::CloudWatch::Alarm"), map[string]interface{}{
 						"Namespace": a.namespace, "MetricName": a.metric, "Statistic": a.statistic, "Dimensions": dimensions,
@@ -921,7 +929,16 @@ func TestDashboard(t *testing.T) {
 			}}},
 		})
 	})
-	body, _ := json.Marshal(tmpl.ToJSON())
+	// Only the dashboard's own resource is searched: the alarms name the
+	// same metrics, and would hide a widget the dashboard lost.
+	dashboards := *tmpl.FindResources(jsii.String("AWS::CloudWatch::Dashboard"), nil)
+	if len(dashboards) != 1 {
+		t.Fatalf("%d dashboards, want 1", len(dashboards))
+	}
+	body, err := json.Marshal(dashboards)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, want := range []string{"Runs per hour", "RunsSucceeded", "RunsFailed", "RunsCanceled", "ReloadsStarted",
 		"StartLateness", "ApproximateAgeOfOldestMessage", "RunDuration", "p95", "RunsRateLimited", "WatchRateLimited",
 		"Dead-letter queue depth", "alarms", "ReloadsFailed"} {

@@ -6,7 +6,9 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -65,7 +67,8 @@ func TestTemplateValidationCoversWhatItShould(t *testing.T) {
 			if tc.validateAll {
 				ctx[validateAllStacks] = true
 			}
-			app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(filepath.Join(t.TempDir(), "out")), Context: &ctx})
+			outdir := filepath.Join(t.TempDir(), "out")
+			app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(outdir), Context: &ctx})
 			env := NewEnvironment(app, cfg, Props{ModuleDir: moduleDir(t)})
 			var scope constructs.Construct = env.Core.Stack
 			id := "Broken"
@@ -81,16 +84,63 @@ func TestTemplateValidationCoversWhatItShould(t *testing.T) {
 				Type:       jsii.String("AWS::Scheduler::Schedule"),
 				Properties: &map[string]interface{}{"ScheduleExpression": "cron(0 8 ? * MON-FRI *)"},
 			})
-			failed := func() (failed bool) {
-				defer func() { failed = recover() != nil }()
+			var recovered interface{}
+			func() {
+				defer func() { recovered = recover() }()
 				app.Synth(nil)
-				return false
 			}()
+			failed := recovered != nil
 			if failed != tc.wantFailure {
 				t.Errorf("synth failed: %v, want %v", failed, tc.wantFailure)
 			}
+			if !failed || !tc.wantFailure {
+				return
+			}
+			// Any panic would count as the failure wanted; only the
+			// validation's, over the broken schedule, is. Its message names
+			// no construct, so the report it points to is read for that.
+			if msg := fmt.Sprint(recovered); !strings.Contains(msg, "ValidationFailed") {
+				t.Fatalf("synth failed, but not in the validation: %s", msg)
+			}
+			paths, err := violatingPaths(filepath.Join(outdir, "validation-report.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.ContainsFunc(paths, func(p string) bool { return strings.HasSuffix(p, "/"+id) }) {
+				t.Errorf("the validation report names %v, not the broken schedule %s", paths, id)
+			}
 		})
 	}
+}
+
+// violatingPaths returns the construct paths a validation report names as
+// violating a rule.
+func violatingPaths(report string) ([]string, error) {
+	raw, err := os.ReadFile(report)
+	if err != nil {
+		return nil, fmt.Errorf("read the validation report: %w", err)
+	}
+	var r struct {
+		PluginReports []struct {
+			Violations []struct {
+				ViolatingConstructs []struct {
+					ConstructPath string `json:"constructPath"`
+				} `json:"violatingConstructs"`
+			} `json:"violations"`
+		} `json:"pluginReports"`
+	}
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return nil, fmt.Errorf("parse the validation report %s: %w", report, err)
+	}
+	var paths []string
+	for _, p := range r.PluginReports {
+		for _, v := range p.Violations {
+			for _, c := range v.ViolatingConstructs {
+				paths = append(paths, c.ConstructPath)
+			}
+		}
+	}
+	return paths, nil
 }
 
 // TestTrimRowSchedules: the copy the core stack is validated from keeps

@@ -234,12 +234,16 @@ func TestAddingChainOrEventRowTouchesOnlyIt(t *testing.T) {
 			if len(changed) != 2 {
 				t.Errorf("%s: %d resources changed, want the two queue policies:\n%s", stack, len(changed), strings.Join(changed, "\n"))
 			}
+			resBefore, _ := resources(t, before[stack])
+			resAfter, _ := resources(t, after[stack])
 			for _, c := range changed {
-				// The diff adds the lines of one more ARN to the list and
-				// removes none.
-				if !strings.Contains(c, "QueuePolicy") || strings.Contains(c, "- \t") || !strings.Contains(c, "Eventslatefiles") {
+				if !strings.Contains(c, "QueuePolicy") || !strings.Contains(c, "Eventslatefiles") {
 					t.Errorf("%s: want only late-files' rule ARN added to a queue policy:\n%s", stack, c)
 				}
+				// The policy itself, not the text of its diff, is compared:
+				// one more ARN in the list and none removed.
+				id, _, _ := strings.Cut(c, " changed:")
+				checkPolicyAddsArn(t, stack+"/"+id, resBefore[id], resAfter[id], "Eventslatefiles")
 			}
 		}
 	})
@@ -252,4 +256,103 @@ func TestAddingChainOrEventRowTouchesOnlyIt(t *testing.T) {
 			}
 		}
 	})
+}
+
+// checkPolicyAddsArn fails unless after is the queue policy before with
+// one more entry in a statement's aws:SourceArn list, the Arn of a resource
+// whose logical ID starts with prefix, no entry removed and nothing else
+// changed.
+func checkPolicyAddsArn(t *testing.T, id string, before, after json.RawMessage, prefix string) {
+	t.Helper()
+	var old, changed map[string]any
+	if err := json.Unmarshal(before, &old); err != nil {
+		t.Fatalf("%s before: %v", id, err)
+	}
+	if err := json.Unmarshal(after, &changed); err != nil {
+		t.Fatalf("%s after: %v", id, err)
+	}
+	for _, r := range []map[string]any{old, changed} {
+		if r["Type"] != "AWS::SQS::QueuePolicy" {
+			t.Errorf("%s is a %v, not a queue policy", id, r["Type"])
+			return
+		}
+	}
+	oldStatements, statements := policyStatements(old), policyStatements(changed)
+	if len(oldStatements) != len(statements) {
+		t.Errorf("%s: %d statements, want the %d it had", id, len(statements), len(oldStatements))
+		return
+	}
+	var added []any
+	for i, s := range statements {
+		arns, ok := sourceArns(s)
+		if !ok {
+			continue
+		}
+		oldArns, _ := sourceArns(oldStatements[i])
+		for _, a := range oldArns {
+			if !slices.ContainsFunc(arns, func(b any) bool { return cmp.Equal(a, b) }) {
+				t.Errorf("%s: statement %d lost the source ARN %v", id, i, a)
+			}
+		}
+		for _, b := range arns {
+			if !slices.ContainsFunc(oldArns, func(a any) bool { return cmp.Equal(a, b) }) {
+				added = append(added, b)
+			}
+		}
+		// With the old list back in place, the rest of the policy must
+		// be as it was.
+		s["Condition"].(map[string]any)["ArnEquals"].(map[string]any)["aws:SourceArn"] = sourceArnValue(oldStatements[i])
+	}
+	if diff := cmp.Diff(old, changed); diff != "" {
+		t.Errorf("%s: changed beyond its source ARNs (-before +after):\n%s", id, diff)
+	}
+	if len(added) != 1 || !isArnOf(added[0], prefix) {
+		t.Errorf("%s: source ARNs added %v, want the Arn of %s only", id, added, prefix)
+	}
+}
+
+// policyStatements returns the statements of a queue policy resource.
+func policyStatements(r map[string]any) []map[string]any {
+	props, _ := r["Properties"].(map[string]any)
+	doc, _ := props["PolicyDocument"].(map[string]any)
+	list, _ := doc["Statement"].([]any)
+	var statements []map[string]any
+	for _, s := range list {
+		m, _ := s.(map[string]any)
+		statements = append(statements, m)
+	}
+	return statements
+}
+
+// sourceArnValue returns a statement's aws:SourceArn as the template holds
+// it, or nil.
+func sourceArnValue(s map[string]any) any {
+	cond, _ := s["Condition"].(map[string]any)
+	equals, _ := cond["ArnEquals"].(map[string]any)
+	return equals["aws:SourceArn"]
+}
+
+// sourceArns returns a statement's aws:SourceArn as a list, which the
+// template holds as one value when it has one entry.
+func sourceArns(s map[string]any) ([]any, bool) {
+	switch v := sourceArnValue(s).(type) {
+	case nil:
+		return nil, false
+	case []any:
+		return v, true
+	default:
+		return []any{v}, true
+	}
+}
+
+// isArnOf reports whether v is the Arn attribute of a resource whose
+// logical ID starts with prefix.
+func isArnOf(v any, prefix string) bool {
+	m, _ := v.(map[string]any)
+	att, _ := m["Fn::GetAtt"].([]any)
+	if len(att) != 2 || att[1] != "Arn" {
+		return false
+	}
+	name, _ := att[0].(string)
+	return strings.HasPrefix(name, prefix)
 }

@@ -136,17 +136,13 @@ func TestJumpKnownValues(t *testing.T) {
 }
 
 // TestGrowingStacksMovesFewRows: with 5,000 rows, going from 12 to 13
-// stacks moves at most 2 x 5,000/13 rows, each into the new stack, and no
-// row changes stack while the count stays.
+// stacks moves at most 2 x 5,000/13 rows, each into the new stack.
 func TestGrowingStacksMovesFewRows(t *testing.T) {
 	const rows = 5000
 	moved := 0
 	for i := range rows {
 		name := fmt.Sprintf("report-%04d", i)
 		before, after := StackIndex(name, 12), StackIndex(name, 13)
-		if before != StackIndex(name, 12) {
-			t.Fatalf("%s changed stack between two calls with 12 stacks", name)
-		}
 		if before != after {
 			moved++
 			if after != 12 {

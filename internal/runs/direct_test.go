@@ -70,4 +70,14 @@ func TestDirectInvalidEvent(t *testing.T) {
 	if hs.tenant.ReloadsCreated() != 0 {
 		t.Error("a reload was created")
 	}
+	// Whatever key a run would have had, under the app or the misspelt
+	// row, it would be in the ledger's history around the invocation.
+	now := hs.clk.Now()
+	recorded, err := hs.ledger.History(context.Background(), ledger.HistoryFilter{Since: now.Add(-24 * time.Hour), Until: now.Add(24 * time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recorded) != 0 {
+		t.Errorf("the ledger holds %+v, want no run", recorded)
+	}
 }

@@ -269,6 +269,10 @@ func TestRateLimitPutsBatchBack(t *testing.T) {
 	if diff := cmp.Diff(failures(resp), []string{"m0", "m1", "m2"}); diff != "" {
 		t.Errorf("failures (-got +want):\n%s", diff)
 	}
+	// Without this, a batch put back by none would pass the loop below.
+	if len(hs.queue.changes) != 3 {
+		t.Errorf("%d visibility changes, want 3 (one per message put back)", len(hs.queue.changes))
+	}
 	for _, c := range hs.queue.changes {
 		if c.seconds != 30 {
 			t.Errorf("put back for %d s, want 30", c.seconds)
@@ -378,6 +382,10 @@ func TestQueueDeadlineNear(t *testing.T) {
 	}
 	if diff := cmp.Diff(failures(resp), []string{"m1", "m2"}); diff != "" {
 		t.Errorf("failures (-got +want):\n%s", diff)
+	}
+	// Without this, records put back by none would pass the loop below.
+	if len(hs.queue.changes) != 2 {
+		t.Errorf("%d visibility changes, want 2 (one per record put back)", len(hs.queue.changes))
 	}
 	for _, c := range hs.queue.changes {
 		if c.seconds > 2 {
