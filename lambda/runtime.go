@@ -37,22 +37,14 @@ func invoker(c *runs.Consumer) func(context.Context, json.RawMessage) (any, erro
 // sqsBatch reports whether payload is an SQS event: an object whose
 // Records come from aws:sqs. A direct event has no Records member.
 func sqsBatch(payload []byte) (events.SQSEvent, bool) {
-	var probe struct {
-		Records []struct {
-			EventSource string `json:"eventSource"`
-		} `json:"Records"`
-	}
-	if json.Unmarshal(payload, &probe) != nil || len(probe.Records) == 0 {
+	var batch events.SQSEvent
+	if json.Unmarshal(payload, &batch) != nil || len(batch.Records) == 0 {
 		return events.SQSEvent{}, false
 	}
-	for _, r := range probe.Records {
+	for _, r := range batch.Records {
 		if r.EventSource != "aws:sqs" {
 			return events.SQSEvent{}, false
 		}
-	}
-	var batch events.SQSEvent
-	if json.Unmarshal(payload, &batch) != nil {
-		return events.SQSEvent{}, false
 	}
 	return batch, true
 }

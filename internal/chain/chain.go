@@ -177,9 +177,6 @@ func NewStarter(cfg Config) (*Starter, error) {
 	return &Starter{cfg: cfg}, nil
 }
 
-// Graph returns the chains the Starter follows.
-func (s *Starter) Graph() *Graph { return s.cfg.Graph }
-
 // HeldBack names the rows a failure of row holds back (see Graph.HeldBack).
 func (s *Starter) HeldBack(row string) []string { return s.cfg.Graph.HeldBack(row) }
 

@@ -24,6 +24,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/qlik-reload-triggers/qlik-reload-triggers/internal/ledger"
 )
 
 // Region is the region the test clients sign for; dynalite accepts any.
@@ -172,28 +174,28 @@ func CreateLedgerTable(ctx context.Context, db *dynamodb.Client, name string) er
 		TableName:   s(name),
 		BillingMode: types.BillingModePayPerRequest,
 		AttributeDefinitions: []types.AttributeDefinition{
-			{AttributeName: s("pk"), AttributeType: types.ScalarAttributeTypeS},
-			{AttributeName: s("sk"), AttributeType: types.ScalarAttributeTypeS},
-			{AttributeName: s("openShard"), AttributeType: types.ScalarAttributeTypeS},
-			{AttributeName: s("scheduledTime"), AttributeType: types.ScalarAttributeTypeS},
-			{AttributeName: s("runDay"), AttributeType: types.ScalarAttributeTypeS},
+			{AttributeName: s(ledger.AttrPK), AttributeType: types.ScalarAttributeTypeS},
+			{AttributeName: s(ledger.AttrSK), AttributeType: types.ScalarAttributeTypeS},
+			{AttributeName: s(ledger.AttrOpenShard), AttributeType: types.ScalarAttributeTypeS},
+			{AttributeName: s(ledger.AttrScheduledTime), AttributeType: types.ScalarAttributeTypeS},
+			{AttributeName: s(ledger.AttrRunDay), AttributeType: types.ScalarAttributeTypeS},
 		},
 		KeySchema: []types.KeySchemaElement{
-			{AttributeName: s("pk"), KeyType: types.KeyTypeHash},
-			{AttributeName: s("sk"), KeyType: types.KeyTypeRange},
+			{AttributeName: s(ledger.AttrPK), KeyType: types.KeyTypeHash},
+			{AttributeName: s(ledger.AttrSK), KeyType: types.KeyTypeRange},
 		},
 		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{{
-			IndexName: s("open"),
+			IndexName: s(ledger.IndexOpen),
 			KeySchema: []types.KeySchemaElement{
-				{AttributeName: s("openShard"), KeyType: types.KeyTypeHash},
-				{AttributeName: s("scheduledTime"), KeyType: types.KeyTypeRange},
+				{AttributeName: s(ledger.AttrOpenShard), KeyType: types.KeyTypeHash},
+				{AttributeName: s(ledger.AttrScheduledTime), KeyType: types.KeyTypeRange},
 			},
 			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
 		}, {
-			IndexName: s("history"),
+			IndexName: s(ledger.IndexHistory),
 			KeySchema: []types.KeySchemaElement{
-				{AttributeName: s("runDay"), KeyType: types.KeyTypeHash},
-				{AttributeName: s("scheduledTime"), KeyType: types.KeyTypeRange},
+				{AttributeName: s(ledger.AttrRunDay), KeyType: types.KeyTypeHash},
+				{AttributeName: s(ledger.AttrScheduledTime), KeyType: types.KeyTypeRange},
 			},
 			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
 		}},

@@ -167,7 +167,7 @@ func (c *checker) operator(path string, m map[string]any) {
 	p := join(path, op)
 	switch op {
 	case "prefix", "suffix":
-		c.affix(p, op, arg, true)
+		c.affix(p, op, arg)
 	case "equals-ignore-case":
 		c.text(p, op, arg)
 	case "wildcard":
@@ -194,8 +194,8 @@ func (c *checker) operator(path string, m map[string]any) {
 }
 
 // affix checks prefix and suffix: text, or {equals-ignore-case: text}.
-func (c *checker) affix(path, op string, arg any, ignoreCaseAllowed bool) {
-	if m, ok := arg.(map[string]any); ok && ignoreCaseAllowed {
+func (c *checker) affix(path, op string, arg any) {
+	if m, ok := arg.(map[string]any); ok {
 		if v, ok := m["equals-ignore-case"]; ok && len(m) == 1 {
 			c.text(join(path, "equals-ignore-case"), op+" equals-ignore-case", v)
 			return

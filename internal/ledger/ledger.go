@@ -251,9 +251,6 @@ func New(cfg Config) (*Ledger, error) {
 	return l, nil
 }
 
-// Table returns the table's name.
-func (l *Ledger) Table() string { return l.table }
-
 // ClaimState says what a claim found.
 type ClaimState int
 

@@ -314,12 +314,10 @@ func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 
 const maxRetryAfterSecs = int64(MaxRetryAfter / time.Second)
 
-func redact(s string, secrets []string) string { return Redact(s, secrets...) }
-
-// Redact replaces every secret in s with [redacted], in the forms a server
+// redact replaces every secret in s with [redacted], in the forms a server
 // may echo it: as sent, JSON-escaped (the token request's body), and
 // URL-encoded (a form or query). Empty secrets are skipped.
-func Redact(s string, secrets ...string) string {
+func redact(s string, secrets []string) string {
 	for _, secret := range secrets {
 		if secret == "" {
 			continue

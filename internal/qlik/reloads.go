@@ -80,8 +80,8 @@ type Reload struct {
 // redact removes secrets from the texts a reload carries from the app's
 // script (its log and error message), which could print anything.
 func (r *Reload) redact(secrets []string) {
-	r.Log = Redact(r.Log, secrets...)
-	r.ErrorMessage = Redact(r.ErrorMessage, secrets...)
+	r.Log = redact(r.Log, secrets)
+	r.ErrorMessage = redact(r.ErrorMessage, secrets)
 }
 
 // Links holds the hypermedia links of a resource or a page.

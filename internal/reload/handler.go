@@ -167,13 +167,7 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) (Result, error) {
 // Handle starts the event's reload exactly once. It returns an *Error
 // exactly when no reload was created or found.
 func (h *Handler) Handle(ctx context.Context, ev Event) (Result, error) {
-	start := h.clock.Now()
-	if err := ev.Validate(); err != nil {
-		e := &Error{Kind: KindInvalidEvent, AppID: ev.AppID, Message: err.Error(), Err: err}
-		h.report(ctx, ev, outcome{}, e, start)
-		return Result{}, e
-	}
-	return h.handle(ctx, ev, start, RunOptions{})
+	return h.StartRun(ctx, ev, RunOptions{})
 }
 
 // outcome is a successful invocation's result with what the report needs.

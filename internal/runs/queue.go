@@ -130,7 +130,7 @@ func (c *Consumer) handleRecord(ctx context.Context, rec events.SQSMessage) outc
 	_, redrive := rec.MessageAttributes[AttrErrorType]
 	claim, err := c.ledger.Claim(ctx, ledger.ClaimRequest{Key: key, LeaseUntil: c.leaseUntil(ctx), Redrive: redrive, TimeZone: msg.TimeZone})
 	if err != nil {
-		return c.retry(out, rec, "LedgerUnavailable", err.Error())
+		return c.retry(out, rec, string(KindLedgerUnavailable), err.Error())
 	}
 	out.claim = claim.State
 	switch claim.State {
@@ -183,7 +183,7 @@ func (c *Consumer) handleRecord(ctx context.Context, rec events.SQSMessage) outc
 		// The reload exists but is not recorded: the message comes back,
 		// finds the run held until this attempt's lease ends, and then
 		// adopts the reload instead of starting another.
-		return c.retry(out, rec, "LedgerUnavailable", err.Error())
+		return c.retry(out, rec, string(KindLedgerUnavailable), err.Error())
 	}
 	return out
 }

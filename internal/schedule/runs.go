@@ -42,8 +42,6 @@ func WeekAfter(now time.Time) time.Time {
 // ClockChange is a day on which the clocks of a time zone skip or repeat
 // wall-clock times that a cron expression matches.
 type ClockChange struct {
-	// At is the instant the clocks change.
-	At time.Time
 	// Skipped is true when the clocks go forward, so that the matched
 	// times do not occur that day and do not run; false when they go back
 	// and the times occur twice but run once.
@@ -88,7 +86,7 @@ func (e *Expression) ClockChanges(from time.Time, loc *time.Location) []ClockCha
 		h, mi, s := next.In(loc).Clock()
 		wall := time.Date(y, mo, d, h, mi, s, 0, time.UTC)
 		shift := time.Duration(after-before) * time.Second
-		c := ClockChange{At: next, Skipped: shift > 0, From: wall, To: wall.Add(-shift)}
+		c := ClockChange{Skipped: shift > 0, From: wall, To: wall.Add(-shift)}
 		if c.Skipped {
 			c.From, c.To = wall.Add(-shift), wall
 		}

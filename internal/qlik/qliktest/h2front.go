@@ -38,12 +38,11 @@ type H2Front struct {
 	certPool *x509.CertPool
 	upstream *http.Client
 
-	mu      sync.Mutex
-	resets  []string // "METHOD path" of requests to reset, in order
-	streams int
-	conns   []net.Conn
-	closed  bool
-	wg      sync.WaitGroup
+	mu     sync.Mutex
+	resets []string // "METHOD path" of requests to reset, in order
+	conns  []net.Conn
+	closed bool
+	wg     sync.WaitGroup
 }
 
 // NewH2Front starts an HTTP/2 front for the tenant and stops it when the
@@ -86,13 +85,6 @@ func (f *H2Front) ResetAfterHandling(method, path string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.resets = append(f.resets, method+" "+path)
-}
-
-// Streams returns how many requests (HTTP/2 streams) the front received.
-func (f *H2Front) Streams() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.streams
 }
 
 // Close stops the front. Calling it twice is harmless.
@@ -241,7 +233,6 @@ func (hc *h2conn) write(fn func() error) {
 // with the tenant's answer, or with a reset.
 func (f *H2Front) handle(hc *h2conn, id uint32, s *h2stream) {
 	f.mu.Lock()
-	f.streams++
 	reset := false
 	key := s.method + " " + strings.SplitN(s.path, "?", 2)[0]
 	for i, r := range f.resets {

@@ -84,14 +84,6 @@ func (t *Tenant) RateLimited(tier string) int {
 	return t.limited[tier]
 }
 
-// Admitted returns the times of the requests of tier that the limits let
-// through and that are still in the window.
-func (t *Tenant) Admitted(tier string) []time.Time {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return append([]time.Time(nil), t.windows[tier]...)
-}
-
 func writeRateLimited(w http.ResponseWriter, wait time.Duration) {
 	secs := int((wait + time.Second - 1) / time.Second)
 	w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
