@@ -215,7 +215,7 @@ func escapeWildcard(s string) string {
 // UsesWildcard reports whether the trigger's rule counts against the
 // default bus's quota of rules with wildcards.
 func (t Trigger) UsesWildcard() bool {
-	return strings.Contains(t.EventPattern, `"wildcard":`)
+	return eventpattern.UsesWildcard(t.EventPattern)
 }
 
 func bucketName(s string) (string, string) {

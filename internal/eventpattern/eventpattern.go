@@ -69,6 +69,55 @@ func Check(pattern any) []Problem {
 	return c.problems
 }
 
+// UsesWildcard reports whether the pattern, as JSON, matches a value with
+// the wildcard operator anywhere, which puts its rule under the default
+// bus's quota of rules with wildcards. A field that happens to be named
+// "wildcard" does not count: operators are only the keys of an object in a
+// list of values, or of anything-but's object.
+func UsesWildcard(patternJSON string) bool {
+	var pattern any
+	if json.Unmarshal([]byte(patternJSON), &pattern) != nil {
+		return false
+	}
+	return usesWildcard(pattern, false)
+}
+
+// usesWildcard looks for the wildcard operator in v; inValues says that v's
+// keys, when it is an object, are operators rather than event fields.
+func usesWildcard(v any, inValues bool) bool {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, x := range v {
+			switch {
+			case inValues && k == "wildcard":
+				return true
+			case inValues && k == "anything-but":
+				if usesWildcard(x, true) {
+					return true
+				}
+			case k == orKey:
+				// $or lists alternative patterns, whose keys are fields.
+				if alternatives, ok := x.([]any); ok {
+					for _, a := range alternatives {
+						if usesWildcard(a, false) {
+							return true
+						}
+					}
+				}
+			case !inValues && usesWildcard(x, false):
+				return true
+			}
+		}
+	case []any:
+		for _, x := range v {
+			if usesWildcard(x, true) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // Marshal returns pattern as compact JSON with the keys of each object
 // sorted, so that a template does not change unless the pattern does.
 func Marshal(pattern any) string {

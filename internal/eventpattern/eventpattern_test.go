@@ -156,3 +156,28 @@ func TestMarshal(t *testing.T) {
 		t.Errorf("Marshal = %s, want %s", got, want)
 	}
 }
+
+// TestUsesWildcard: the wildcard operator counts wherever it stands, and a
+// field named wildcard does not.
+func TestUsesWildcard(t *testing.T) {
+	cases := []struct {
+		name    string
+		pattern string
+		want    bool
+	}{
+		{"wildcard operator", `{"detail":{"key":[{"wildcard":"raw/*.csv"}]}}`, true},
+		{"inside anything-but", `{"source":[{"anything-but":{"wildcard":"aws.*"}}]}`, true},
+		{"in an alternative", `{"$or":[{"source":["a"]},{"detail":{"key":[{"wildcard":"*.csv"}]}}]}`, true},
+		{"field named wildcard", `{"detail":{"wildcard":["x"]}}`, false},
+		{"field named wildcard in an alternative", `{"$or":[{"wildcard":["x"]},{"source":["a"]}]}`, false},
+		{"other operators", `{"detail":{"key":[{"prefix":"raw/"},{"suffix":".csv"}]}}`, false},
+		{"not JSON", `{`, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := UsesWildcard(tc.pattern); got != tc.want {
+				t.Errorf("UsesWildcard(%s) = %v, want %v", tc.pattern, got, tc.want)
+			}
+		})
+	}
+}
