@@ -37,7 +37,7 @@ exit 254
 // CLI serves: only real deletions, replacements and broadenings block, and
 // an AWS error is reported as an error, never as a finding.
 func TestCIDiff(t *testing.T) {
-	asm := synth(t, loadConfig(t, "config/staging.yaml"))
+	asm := synthOnce(t, "config/staging.yaml")
 	if len(asm.Stacks) != 1 {
 		t.Fatalf("got %d stacks, want staging's one", len(asm.Stacks))
 	}

@@ -35,7 +35,7 @@ func TestControlTower(t *testing.T) {
 	variants := append(environments(t), "test/testdata/strict.yaml")
 	for _, file := range variants {
 		t.Run(path.Base(file), func(t *testing.T) {
-			asm := synth(t, loadConfig(t, file))
+			asm := synthOnce(t, file)
 			for _, s := range asm.Stacks {
 				if bytes.Contains(s.Template, []byte(`"SecretString"`)) || bytes.Contains(s.Template, []byte(`"GenerateSecretString"`)) {
 					t.Errorf("%s: the template sets a secret value", s.Name)

@@ -43,7 +43,7 @@ func TestGoldenTemplates(t *testing.T) {
 	for _, path := range environments(t) {
 		env := strings.TrimSuffix(filepath.Base(path), ".yaml")
 		t.Run(env, func(t *testing.T) {
-			asm := synth(t, loadConfig(t, path))
+			asm := synthOnce(t, path)
 			dir := filepath.Join("testdata", "golden", env)
 			if *update {
 				if err := os.RemoveAll(dir); err != nil {

@@ -123,7 +123,12 @@ func synthWithContext(t testing.TB, cfg *config.Config, extra map[string]interfa
 	for k, v := range extra {
 		ctx[k] = v
 	}
-	out := t.TempDir()
+	return synthInto(t, t.TempDir(), cfg, ctx, aspects...)
+}
+
+// synthInto synthesizes cfg into out with the context ctx.
+func synthInto(t testing.TB, out string, cfg *config.Config, ctx map[string]interface{}, aspects ...awscdk.IAspect) *assembly.Assembly {
+	t.Helper()
 	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(out), Context: &ctx})
 	for _, a := range aspects {
 		awscdk.Aspects_Of(app).Add(a, nil)
@@ -137,6 +142,40 @@ func synthWithContext(t testing.TB, cfg *config.Config, extra map[string]interfa
 	}
 	return asm
 }
+
+// synthOnce returns the assembly of the table at path (relative to the
+// module root), synthesized once per test binary: the golden, Control Tower
+// and CI diff tests read the same environments, and a synth is most of
+// their time. Callers only read the assembly. Each call checks it for CDK
+// warnings, as synth does.
+func synthOnce(t testing.TB, path string) *assembly.Assembly {
+	t.Helper()
+	v, _ := synths.LoadOrStore(path, &onceSynth{})
+	s := v.(*onceSynth)
+	s.once.Do(func() {
+		ctx := cdkContext(t)
+		ctx["aws:cdk:bundling-stacks"] = []string{}
+		out, err := os.MkdirTemp(binDir, "synth-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.asm = synthInto(t, out, loadConfig(t, path), ctx)
+	})
+	if s.asm == nil {
+		t.Fatalf("the synth of %s failed in an earlier test", path)
+	}
+	failOnWarnings(t, s.asm.Dir)
+	return s.asm
+}
+
+// onceSynth is one table's synth, shared by synthOnce's callers.
+type onceSynth struct {
+	once sync.Once
+	asm  *assembly.Assembly
+}
+
+// synths maps a table's path to its onceSynth.
+var synths sync.Map
 
 // failOnWarnings fails the test on any warning or error the CDK recorded
 // in the assembly's manifest: the CLI only prints them, and one of them,
